@@ -1,0 +1,48 @@
+# exhume's developer entry points. Every target sets up what it needs itself, so a fresh clone can run any.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+SRC    := src tests scripts benchmarks
+PYTEST_ARGS ?=
+
+.PHONY: install lint typecheck unit test demo bench bench-real kb kb-one clean
+
+# The venv is rebuilt when pyproject.toml changes; the stamp keeps `make test` from reinstalling each run.
+$(VENV)/.installed: pyproject.toml
+	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 10), "exhume needs Python >= 3.10 (set PYTHON=...)"'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $@
+
+install: $(VENV)/.installed
+
+lint: install
+	$(BIN)/ruff check $(SRC)
+	$(BIN)/ruff format --check $(SRC)
+
+typecheck: install
+	$(BIN)/mypy
+
+unit: install
+	$(BIN)/python -m pytest -q -m "not network and not docker" $(PYTEST_ARGS)
+
+# Lint, type check and the whole suite, network and Docker tests included.
+test: lint typecheck
+	$(BIN)/python -m pytest -q -n 2 $(PYTEST_ARGS)
+
+demo: install
+	$(BIN)/exhume scan fixtures/tf1-contrib
+
+bench: install
+	$(BIN)/python benchmarks/scan_bench.py --write BENCHMARKS.md
+
+kb: install
+	$(BIN)/python scripts/gen_api_index.py --all
+
+kb-one: install
+	@test -n "$(DIST)" || { echo "usage: make kb-one DIST=name"; exit 2; }
+	$(BIN)/python scripts/gen_api_index.py --dist "$(DIST)"
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,154 @@
+"""The scanner: a repository in, located evidence out. Pure apart from reading files and asking git for a date.
+
+Stages: walk the tree (:mod:`exhume.scan.walk`), read each file with the reader for its kind (Python sources:
+:mod:`exhume.scan.pysource`; notebooks: :mod:`exhume.scan.notebooks`; declarations: :mod:`exhume.scan.declared`),
+classify the imported modules (:mod:`exhume.scan.classify`) and date the code (:mod:`exhume.scan.gitdate`).
+Bad input never stops a scan: each problem is a warning with its location.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+from exhume.errors import InputError
+from exhume.model import FileFacts, Location, ScanWarning, WarningCode
+from exhume.scan.classify import FirstParty, classify
+from exhume.scan.gitdate import as_of_date
+from exhume.scan.result import ScanResult
+from exhume.scan.walk import FileKind, SourceFile, walk
+
+__all__ = ["MAX_NOTEBOOK_BYTES", "MAX_SOURCE_BYTES", "ScanResult", "scan"]
+
+# Larger files are generated (vendored bundles, data dumped as code) and would cost more than they tell.
+MAX_SOURCE_BYTES = 5 * 1024 * 1024
+# Notebooks carry images in their outputs, so they may be larger than source files.
+MAX_NOTEBOOK_BYTES = 50 * 1024 * 1024
+# Below this many files a process pool costs more than it saves.
+_PARALLEL_THRESHOLD = 200
+
+
+def scan(root: Path, *, jobs: int | None = None, progress: Callable[[int, int], None] | None = None) -> ScanResult:
+    """Scan the repository at ``root`` and return every fact found, each with its location.
+
+    ``jobs`` is the number of worker processes (default: the CPU count; 1 reads in this process).
+    ``progress(done, total)`` is called as files are read. Raises :class:`InputError` only when ``root``
+    is not a folder; everything wrong inside the tree becomes a warning in the result.
+    """
+    from exhume.scan import declared
+
+    if not root.exists():
+        raise InputError(f"{root}: no such file or folder")
+    if not root.is_dir():
+        raise InputError(f"{root}: not a folder", hint="exhume scans a repository folder")
+    root = root.resolve()
+    walked = walk(root, is_declaration=declared.is_declaration_file)
+    facts = FileFacts()
+    facts.warnings.extend(walked.warnings)
+    counts: Counter[str] = Counter()
+    for source in walked.files:
+        counts[source.kind.value] += 1
+    for index, one in enumerate(_read_all(root, walked.files, jobs), start=1):
+        facts.extend(one)
+        if progress is not None:
+            progress(index, len(walked.files))
+
+    first_party = FirstParty(module_dirs=walked.module_dirs, extra_roots=tuple(sorted(set(facts.sys_path))))
+    classified = classify(facts.imports, facts.api_refs, facts.declared, facts.versions, first_party)
+    warnings = sorted(facts.warnings, key=lambda w: (w.location, w.code.value, w.message))
+    return ScanResult(
+        root=str(root),
+        as_of=as_of_date(root),
+        file_counts=dict(counts),
+        modules=classified.modules,
+        distributions=classified.distributions,
+        imports=tuple(sorted(facts.imports, key=lambda i: (i.location, i.level, i.module))),
+        api_refs=tuple(sorted(facts.api_refs, key=lambda r: (r.location, r.name))),
+        syntax=tuple(sorted(facts.syntax, key=lambda s: (s.location, s.feature))),
+        python=tuple(
+            sorted(
+                [*facts.python, *classified.stdlib_python],
+                key=lambda p: (p.location, p.source, str(p.python)),
+            )
+        ),
+        declared=tuple(sorted(facts.declared, key=lambda d: (d.location, d.name, d.text))),
+        versions=tuple(sorted(facts.versions, key=lambda v: (v.location, v.name, v.version))),
+        warnings=tuple(warnings),
+        first_party=tuple(sorted(first_party.all_names())),
+    )
+
+
+def _read_all(root: Path, files: list[SourceFile], jobs: int | None) -> Iterator[FileFacts]:
+    workers = jobs if jobs is not None else (os.cpu_count() or 1)
+    if workers <= 1 or len(files) < _PARALLEL_THRESHOLD:
+        for source in files:
+            yield read_file(root, source)
+        return
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        chunk = max(1, min(64, len(files) // (workers * 8)))
+        yield from pool.map(_read_file_star, _pairs(root, files), chunksize=chunk)
+
+
+def _pairs(root: Path, files: Iterable[SourceFile]) -> Iterator[tuple[Path, SourceFile]]:
+    for source in files:
+        yield root, source
+
+
+def _read_file_star(pair: tuple[Path, SourceFile]) -> FileFacts:
+    return read_file(*pair)
+
+
+def read_file(root: Path, source: SourceFile) -> FileFacts:
+    """Read one file with the reader for its kind. Never raises: problems become warnings."""
+    from exhume.scan import declared, notebooks, pysource
+
+    location = Location(path=source.relpath)
+    limit = MAX_NOTEBOOK_BYTES if source.kind is FileKind.NOTEBOOK else MAX_SOURCE_BYTES
+    if source.size > limit:
+        facts = FileFacts()
+        facts.warnings.append(
+            ScanWarning(
+                code=WarningCode.TOO_LARGE,
+                message=f"{source.size:,} bytes is over the {limit:,}-byte limit; not read",
+                location=location,
+            )
+        )
+        return facts
+    try:
+        data = source.path.read_bytes()
+    except OSError as exc:
+        facts = FileFacts()
+        facts.warnings.append(
+            ScanWarning(code=WarningCode.UNREADABLE, message=exc.strerror or str(exc), location=location)
+        )
+        return facts
+    try:
+        if source.kind is FileKind.NOTEBOOK:
+            return notebooks.read_notebook(source.relpath, data)
+        if source.kind is FileKind.PYTHON:
+            facts = pysource.analyze_source(data, path=source.relpath)
+            if declared.is_declaration_file(source.relpath):
+                facts.extend(declared.read_declarations(root, source.relpath, _decode_text(data)))
+            return facts
+        return declared.read_declarations(root, source.relpath, _decode_text(data))
+    except Exception as exc:  # a reader's bug must not stop the scan; it is reported
+        facts = FileFacts()
+        facts.warnings.append(
+            ScanWarning(
+                code=WarningCode.UNREADABLE,
+                message=f"internal error while reading ({type(exc).__name__}: {exc}); please report it",
+                location=location,
+            )
+        )
+        return facts
+
+
+def _decode_text(data: bytes) -> str:
+    """Text files of any era: UTF-8 (with or without BOM), else Latin-1, which decodes any bytes."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return data.decode("latin-1")
