@@ -1,6 +1,7 @@
 """The command line: ``main(argv) -> int`` is the one place that prints and picks an exit code.
 
-Exit codes (README lists them): 0 ok, 1 internal error, 2 bad usage or input.
+Exit codes (README lists them): 0 ok, 1 internal error, 2 bad usage or input, 3 imports no distribution
+provides, 4 no Python version or resolution fits (or the index cannot be reached).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import sys
 import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from exhume import __version__
 from exhume.errors import ExhumeError, InputError
@@ -54,6 +55,102 @@ def _cmd_scan(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     return EXIT_OK
 
 
+def _cmd_lock(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
+    import json
+    from datetime import datetime, timezone
+
+    from exhume.workflow import LockOptions, lock_repository, parse_pins
+
+    as_of = None
+    if args.as_of:
+        try:
+            as_of = datetime.fromisoformat(args.as_of)
+        except ValueError as exc:
+            raise InputError(f"--as-of {args.as_of!r}: not a date", hint="write it as YYYY-MM-DD") from exc
+        if as_of.tzinfo is None:
+            as_of = as_of.replace(tzinfo=timezone.utc)
+    options = LockOptions(
+        output=Path(args.output) if args.output else None,
+        python=args.python,
+        as_of=as_of,
+        pins=parse_pins(args.pin),
+        pylock=args.format == "pylock",
+        offline=args.offline,
+        force=args.force,
+        allow_unresolved=args.allow_unresolved,
+    )
+    outcome = lock_repository(args.path, options)
+    if args.format == "json":
+        data = {
+            "inference": outcome.inference.to_dict(),
+            "lock": outcome.lock.to_dict(),
+            "written": [str(p) for p in outcome.written],
+        }
+        stdout.write(json.dumps(data, indent=2, sort_keys=True) + "\n")
+    else:
+        stdout.write(_render_lock_text(outcome))
+    return EXIT_OK
+
+
+def _render_lock_text(outcome: Any) -> str:
+    inf = outcome.inference
+    lines = [f"Python {inf.python}: {inf.python_reason}", f"as of {inf.as_of.date()}: {inf.as_of_reason}", ""]
+    for c in inf.constraints:
+        version = c.version if c.version is not None else "?"
+        lines.append(f"{c.distribution}{c.specifier or ''} -> {version}  [{c.confidence}] {c.reason}")
+        for e in c.evidence:
+            mark = "  " if e.used else "x "
+            note = f"  ({e.note})" if e.note else ""
+            lines.append(f"    {mark}{e.kind:<9} {e.specifier or '(any)':<18} {e.comment()}{note}")
+    for c in inf.extra:
+        lines.append(f"limit {c.distribution}{c.specifier}  {c.reason}")
+    for u in inf.unresolved:
+        lines.append(f"unresolved {u.module}: {u.reason}")
+    lines.append("")
+    lines.append(f"{len(outcome.lock.pins)} packages pinned with hashes")
+    lines.extend(f"wrote {p}" for p in outcome.written)
+    return "\n".join(lines) + "\n"
+
+
+def _cmd_kb_which(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
+    import json
+
+    from exhume.knowledge.api import which_versions
+
+    result = which_versions(args.distribution, args.name, args.kw)
+    if args.json:
+        data = {
+            "distribution": result.distribution,
+            "name": result.name,
+            "specifier": str(result.specifier),
+            "versions": [str(v) for v in result.versions],
+            "keywords": list(result.keywords),
+            "complete": result.complete,
+            "explanation": result.explanation,
+        }
+        stdout.write(json.dumps(data, indent=2, sort_keys=True) + "\n")
+    else:
+        stdout.write(f"{result.specifier or '(every indexed release)'}\n{result.explanation}\n")
+    return EXIT_OK
+
+
+def _cmd_kb_info(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
+    import json
+
+    from exhume.knowledge.api import distribution_info
+
+    info = distribution_info(args.distribution)
+    if args.json:
+        stdout.write(json.dumps(info.to_dict(), indent=2, sort_keys=True) + "\n")
+        return EXIT_OK
+    lines = [f"{info.distribution}: {len(info.releases)} releases indexed; import names: {', '.join(info.tops)}"]
+    lines.append(f"{'release':<14}{'names':>9}{'modules':>9}{'incomplete':>12}")
+    for v, n, m, i in zip(info.releases, info.names, info.modules, info.incomplete_modules, strict=True):
+        lines.append(f"{v!s:<14}{n:>9}{m:>9}{i:>12}")
+    stdout.write("\n".join(lines) + "\n")
+    return EXIT_OK
+
+
 def _progress_printer(stderr: TextIO) -> Callable[[int, int], None]:
     def show(done: int, total: int) -> None:
         if done == total or done % 50 == 0:
@@ -78,6 +175,34 @@ def build_parser() -> argparse.ArgumentParser:
     scan.add_argument("-j", "--jobs", type=int, default=None, help="worker processes (default: CPU count)")
     scan.add_argument("-q", "--quiet", action="store_true", help="no progress on standard error")
     scan.set_defaults(handler=_cmd_scan)
+
+    lock = sub.add_parser("lock", help="infer versions and write requirements.in, requirements.lock and a report")
+    lock.add_argument("path", help="the repository folder")
+    lock.add_argument("-o", "--output", help="folder for the files (default: the repository)")
+    lock.add_argument("--python", help="target Python version X.Y (default: inferred)")
+    lock.add_argument("--as-of", help="date YYYY-MM-DD (default: the last code change in git)")
+    lock.add_argument("--pin", action="append", default=[], help="force a requirement, e.g. 'tensorflow==1.4.1'")
+    lock.add_argument(
+        "--format", choices=("text", "json", "pylock"), default="text", help="pylock also writes pylock.toml"
+    )
+    lock.add_argument("--offline", action="store_true", help="use cached index data only")
+    lock.add_argument("--force", action="store_true", help="overwrite files exhume did not write")
+    lock.add_argument("--allow-unresolved", action="store_true", help="lock even if some imports have no provider")
+    lock.set_defaults(handler=_cmd_lock)
+
+    kb = sub.add_parser("kb", help="query the knowledge base")
+    kb_sub = kb.add_subparsers(dest="kb_command", metavar="QUERY", parser_class=_Parser)
+    kb_sub.required = True
+    which = kb_sub.add_parser("which", help="which releases of DIST provide NAME (and keywords)")
+    which.add_argument("distribution")
+    which.add_argument("name", help="a dotted name, e.g. tensorflow.contrib.layers.xavier_initializer")
+    which.add_argument("--kw", action="append", default=[], help="a keyword the call site uses (repeatable)")
+    which.add_argument("--json", action="store_true")
+    which.set_defaults(handler=_cmd_kb_which)
+    info = kb_sub.add_parser("info", help="releases covered, names per release, completeness")
+    info.add_argument("distribution")
+    info.add_argument("--json", action="store_true")
+    info.set_defaults(handler=_cmd_kb_info)
     return parser
 
 

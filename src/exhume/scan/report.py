@@ -72,7 +72,7 @@ def render_text(result: ScanResult) -> str:
             use = module_uses[module]
             out.append(f"    import    {module}  {_where(use.locations)}  [{use.reason}]")
             if len(use.candidates) > 1:
-                others = ", ".join(f"{d} ({r})" for d, r in use.candidates[1:])
+                others = ", ".join(d for d, _ in use.candidates[1:])
                 out.append(f"              also provided by: {others}")
         out.extend(_api_lines(dist.api_refs))
         for req in dist.declared:

@@ -1,0 +1,615 @@
+"""Inference: scan evidence + knowledge → one Python version and a constraint per distribution.
+
+Pure given its two knowledge sources — the release lists (an :class:`exhume.index.IndexClient`, or anything
+with its ``project(name)``) and the API index (:func:`exhume.knowledge.api.which_versions`) — which tests swap
+for recorded data.
+
+The documented rules, in the order they apply (README and the report cite them by name):
+
+- ``api``: a release stays feasible only if it may provide every name and keyword the code uses; where no
+  release provides them all, the releases that provide the most are kept and the rest of the names reported.
+- ``declared-yields``: a declared range or pin narrows the API-feasible releases; when it would leave none, it
+  is overruled ("an explicit pin stands only if the pinned release provides the names the code uses").
+- ``observed``: a version seen in a notebook output counts as a pin, under the same rule.
+- ``user-pin``: ``--pin`` always stands.
+- ``python``: the Python version satisfies the syntax, then installs every chosen release from a wheel,
+  then the declared Python versions and stdlib evidence; among equals, the newest released on or before the
+  as-of date.
+- ``as-of``: within the feasible releases, the newest uploaded on or before the as-of date, preferring a
+  wheel for the chosen Python over an sdist.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Protocol
+
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.utils import canonicalize_name
+from packaging.version import InvalidVersion, Version
+
+from exhume.errors import ExhumeError
+from exhume.index import Project, ProjectNotFound
+from exhume.infer.records import Constraint, Evidence, Inference, Unresolved
+from exhume.knowledge import breakages as breakage_table
+from exhume.knowledge.pythons import PYTHON_RELEASES, PYTHONS, Support, current_python, python_support
+from exhume.model import Location
+from exhume.scan.result import DistributionUse, ModuleKind, ScanResult
+
+__all__ = ["ApiAnswer", "ApiKnowledge", "InferenceError", "ReleaseSource", "infer", "range_specifier"]
+
+# Declarations from these sources say what the code needs; test and dev extras, prose and CI lines do not.
+_STRONG_SOURCES = frozenset({"requirements", "setup.py", "setup.cfg", "pyproject", "pipfile", "conda", "notebook"})
+
+
+class InferenceError(ExhumeError):
+    """No Python version or release set fits the evidence; the message names the conflicting evidence."""
+
+    exit_code = 4
+
+
+class ReleaseSource(Protocol):
+    def project(self, name: str) -> Project: ...
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ApiAnswer:
+    """The releases that provide a name: ``versions`` known to, ``unknown`` not ruled out."""
+
+    versions: frozenset[Version]
+    unknown: frozenset[Version]
+    specifier: str
+    explanation: str
+
+
+class ApiKnowledge(Protocol):
+    def __call__(self, distribution: str, name: str, keywords: Sequence[str]) -> ApiAnswer | None: ...
+
+
+def default_api(distribution: str, name: str, keywords: Sequence[str]) -> ApiAnswer | None:
+    """Ask the shipped API index; None where it has no knowledge of the distribution or the name."""
+    from exhume.errors import KnowledgeError
+    from exhume.knowledge import api
+
+    try:
+        result = api.which_versions(distribution, name, keywords)
+    except KnowledgeError:
+        return None
+    return ApiAnswer(
+        versions=frozenset(result.versions),
+        unknown=frozenset(result.unknown),
+        specifier=str(result.specifier),
+        explanation=result.explanation,
+    )
+
+
+@dataclass(slots=True, kw_only=True)
+class _Dist:
+    """Working state for one distribution."""
+
+    name: str
+    project: Project
+    releases: list[Version]  # final, non-yanked, sorted
+    support: dict[Version, Support]
+    feasible: set[Version]
+    evidence: list[Evidence]
+    confidence: str
+    optional: bool
+    added_by: str | None = None
+
+
+def range_specifier(chosen: Iterable[Version], releases: Sequence[Version]) -> SpecifierSet:
+    """The simplest ``>=a,<b`` range covering ``chosen`` within the sorted ``releases`` (empty when all)."""
+    chosen_set = set(chosen)
+    if not chosen_set or chosen_set >= set(releases):
+        return SpecifierSet()
+    lo, hi = min(chosen_set), max(chosen_set)
+    parts = []
+    if lo != releases[0]:
+        parts.append(f">={lo}")
+    later = [v for v in releases if v > hi]
+    if later:
+        parts.append(f"<{later[0]}")
+    return SpecifierSet(",".join(parts))
+
+
+def _final_releases(project: Project) -> tuple[list[Version], dict[Version, Support]]:
+    by_version: dict[Version, list[object]] = {}
+    for file in project.files:
+        if file.version is None or file.version.is_prerelease or file.version.is_devrelease:
+            continue
+        by_version.setdefault(file.version, []).append(file)
+    releases = []
+    support: dict[Version, Support] = {}
+    for version in sorted(by_version):
+        files = project.release_files(version)
+        if all(f.yanked for f in files):
+            continue
+        sup = python_support(files)
+        if not (sup.wheels or sup.sdist):
+            continue
+        releases.append(version)
+        support[version] = sup
+    return releases, support
+
+
+def _specifier_of(text: str) -> SpecifierSet | None:
+    try:
+        return Requirement(text).specifier
+    except InvalidRequirement:
+        try:
+            return SpecifierSet(text)
+        except InvalidSpecifier:
+            return None
+
+
+def _api_evidence(dist: _Dist, use: DistributionUse, scan: ScanResult, api: ApiKnowledge) -> None:
+    """Narrow ``dist.feasible`` by every name and module the code uses (rule ``api``)."""
+    names: dict[tuple[str, tuple[str, ...]], Location] = {}
+    for module in use.modules:
+        if "." in module:
+            for mod in scan.modules:
+                if mod.module == module and mod.kind is ModuleKind.THIRD_PARTY and not mod.optional:
+                    names.setdefault((module, ()), mod.locations[0])
+    for ref in use.api_refs:
+        names.setdefault((ref.name, ref.keywords), ref.location)
+    answers: list[tuple[Evidence, set[Version]]] = []
+    for (name, keywords), location in sorted(names.items()):
+        answer = api(dist.name, name, ())
+        if answer is None:
+            continue
+        possible = set(answer.versions | answer.unknown) & set(dist.releases)
+        text = name
+        if keywords:
+            kw_answer = api(dist.name, name, keywords)
+            if kw_answer is not None and (kw_answer.versions or kw_answer.unknown):
+                possible &= set(kw_answer.versions | kw_answer.unknown)
+                answer = kw_answer
+                text = f"{name}({', '.join(k + '=' for k in keywords)})"
+        if possible >= set(dist.releases):
+            continue  # every release provides it: says nothing
+        evidence = Evidence(
+            kind="keyword" if keywords and answer is not None and text != name else "api",
+            text=text,
+            specifier=str(range_specifier(possible, dist.releases)) or answer.specifier,
+            location=location,
+            source=f"API index: {answer.explanation}",
+        )
+        answers.append((evidence, possible))
+    if not answers:
+        return
+    scores = {v: sum(1 for _, ok in answers if v in ok) for v in dist.feasible}
+    best = max(scores.values(), default=0)
+    kept = {v for v, s in scores.items() if s == best and best > 0}
+    for evidence, ok in answers:
+        if kept <= ok:
+            dist.evidence.append(evidence)
+        else:
+            dist.evidence.append(
+                _overruled(evidence, "no release provides every name used; the releases providing the most were kept")
+            )
+    if kept:
+        dist.feasible = kept
+        dist.confidence = "high"
+
+
+def _overruled(evidence: Evidence, note: str) -> Evidence:
+    return Evidence(
+        kind=evidence.kind,
+        text=evidence.text,
+        specifier=evidence.specifier,
+        location=evidence.location,
+        source=evidence.source,
+        used=False,
+        note=note,
+    )
+
+
+def _narrow(dist: _Dist, evidence: Evidence, spec: SpecifierSet, rule: str) -> None:
+    """Apply a declared or observed range unless it would leave no feasible release (``rule`` names why)."""
+    narrowed = {v for v in dist.feasible if spec.contains(v, prereleases=True)}
+    if narrowed:
+        dist.feasible = narrowed
+        dist.evidence.append(evidence)
+        if dist.confidence == "low":
+            dist.confidence = "medium"
+    elif any(spec.contains(v, prereleases=True) for v in dist.releases):
+        dist.evidence.append(_overruled(evidence, rule))
+    else:
+        dist.evidence.append(_overruled(evidence, "no release on the index matches it"))
+
+
+def _declared_evidence(dist: _Dist, use: DistributionUse) -> None:
+    """Apply declared ranges and pins (rule ``declared-yields``), then observed versions (rule ``observed``)."""
+    rule = (
+        "declared-yields: it conflicts with the names the code uses; an explicit pin stands only if the pinned "
+        "release provides them"
+    )
+    # Exact pins first, then ranges, then prose: the most specific statement is tried first.
+    declared = sorted(
+        (d for d in use.declared if d.extra is None),
+        key=lambda d: (d.source == "readme", "==" not in d.text, d.location),
+    )
+    for req in declared:
+        spec = _specifier_of(req.text)
+        if spec is None or not str(spec):
+            continue
+        evidence = Evidence(
+            kind="readme" if req.source == "readme" else "declared",
+            text=f"{req.text} ({req.source})",
+            specifier=str(spec),
+            location=req.location,
+        )
+        _narrow(dist, evidence, spec, rule)
+    for seen in use.versions:
+        try:
+            version = Version(seen.version)
+        except InvalidVersion:
+            continue
+        evidence = Evidence(
+            kind="observed",
+            text=f"{seen.version} ({seen.source})",
+            specifier=f"=={version}",
+            location=seen.location,
+        )
+        _narrow(dist, evidence, SpecifierSet(f"=={version}"), "observed: it conflicts with the names the code uses")
+
+
+def _choose(dist: _Dist, python: str, as_of: datetime) -> tuple[Version | None, str]:
+    """Rule ``as-of``: newest feasible release uploaded by ``as_of`` installable on ``python``, wheels first."""
+    installable = sorted(v for v in dist.feasible if dist.support[v].installs_on(python))
+    if not installable:
+        return None, f"no feasible release installs on Python {python}"
+    dated = [v for v in installable if (dist.project.upload_time(v) or as_of) <= as_of]
+    if not dated:
+        oldest = installable[0]
+        return oldest, (
+            f"no feasible release was uploaded by {as_of.date()}; the oldest feasible one installable on "
+            f"Python {python} was taken"
+        )
+    with_wheel = [v for v in dated if python in dist.support[v].wheels]
+    if with_wheel:
+        return with_wheel[-1], f"newest release uploaded by {as_of.date()} with a wheel for Python {python}"
+    return dated[-1], f"newest release uploaded by {as_of.date()}; installs on Python {python} from its sdist"
+
+
+def _python_evidence(scan: ScanResult) -> list[tuple[Evidence, SpecifierSet, int]]:
+    """Every statement about the Python version, with its weight: syntax outweighs declarations."""
+    out: list[tuple[Evidence, SpecifierSet, int]] = []
+    for feature in scan.syntax:
+        out.append(
+            (
+                Evidence(kind="syntax", text=feature.feature, specifier=str(feature.python), location=feature.location),
+                feature.python,
+                100,
+            )
+        )
+    for ev in scan.python:
+        stdlib = ev.source.startswith("stdlib")
+        out.append(
+            (
+                Evidence(
+                    kind="stdlib" if stdlib else "python-declared",
+                    text=ev.source,
+                    specifier=str(ev.python),
+                    location=ev.location,
+                ),
+                ev.python,
+                20 if stdlib else 10,
+            )
+        )
+    return out
+
+
+def _python_ok(spec: SpecifierSet, python: str) -> bool:
+    return spec.contains(Version(f"{python}.99"), prereleases=True) or spec.contains(Version(python))
+
+
+def _pick_python(
+    dists: Sequence[_Dist], evidence: Sequence[tuple[Evidence, SpecifierSet, int]], as_of: datetime, forced: str | None
+) -> tuple[str, str]:
+    current = current_python(as_of)
+    candidates = (
+        [forced] if forced else [p for p in PYTHONS if PYTHON_RELEASES[p] <= max(as_of, PYTHON_RELEASES["2.7"])]
+    )
+    if not candidates:
+        candidates = list(PYTHONS)
+
+    def score(python: str) -> tuple[int, int, int, int]:
+        syntax = sum(w for _, spec, w in evidence if w >= 100 and _python_ok(spec, python))
+        installs = 0
+        wheels = 0
+        for dist in dists:
+            ok = [v for v in dist.feasible if dist.support[v].installs_on(python)]
+            if ok:
+                installs += 1
+                if any(python in dist.support[v].wheels for v in ok):
+                    wheels += 1
+        declared = sum(w for _, spec, w in evidence if w < 100 and _python_ok(spec, python))
+        # Prefer the Python current at the as-of date, then older ones, then newer ones.
+        cur = PYTHONS.index(current)
+        idx = PYTHONS.index(python)
+        closeness = -(cur - idx) if idx <= cur else -(100 + idx - cur)
+        return (syntax, installs * 10 + wheels, declared, closeness)
+
+    best = max(candidates, key=score)
+    _, installs, declared, _ = score(best)
+    n_syntax = sum(1 for _, _, w in evidence if w >= 100)
+    ok_syntax = sum(1 for _, spec, w in evidence if w >= 100 and _python_ok(spec, best))
+    reason = (
+        f"meets {ok_syntax} of {n_syntax} syntax constraints; installs {installs // 10} of {len(dists)} "
+        f"distributions ({installs % 10} from wheels); declared and stdlib evidence weight {declared}; "
+        f"Python {current} was current on {as_of.date()}"
+    )
+    if forced:
+        reason = "set with --python"
+    return best, reason
+
+
+def infer(
+    scan: ScanResult,
+    *,
+    releases: ReleaseSource,
+    api: ApiKnowledge = default_api,
+    python: str | None = None,
+    as_of: datetime | None = None,
+    pins: Sequence[Requirement] = (),
+) -> Inference:
+    """Infer the Python version and a constraint per distribution from a scan. See the module doc for the rules.
+
+    Raises :class:`InferenceError` when ``python`` is given and is not one exhume can target.
+    """
+    if python is not None and python not in PYTHONS:
+        raise InferenceError(f"Python {python} is not one exhume targets", hint="choose one of " + ", ".join(PYTHONS))
+    uses = _needed_distributions(scan)
+    dists: list[_Dist] = []
+    unresolved: list[Unresolved] = []
+    for use in uses:
+        try:
+            project = releases.project(use.name)
+        except ProjectNotFound:
+            if use.imported:
+                locations = tuple(loc for m in scan.modules if m.distribution == use.name for loc in m.locations)
+                unresolved.append(
+                    Unresolved(
+                        module=", ".join(use.modules),
+                        locations=locations,
+                        reason=f"no project {use.name!r} on the index",
+                    )
+                )
+            continue
+        rels, support = _final_releases(project)
+        if not rels:
+            continue
+        dist = _Dist(
+            name=canonicalize_name(use.name),
+            project=project,
+            releases=rels,
+            support=support,
+            feasible=set(rels),
+            evidence=[],
+            confidence="low",
+            optional=use.optional,
+        )
+        _api_evidence(dist, use, scan, api)
+        _declared_evidence(dist, use)
+        dists.append(dist)
+
+    for pin in pins:
+        target = next((d for d in dists if d.name == canonicalize_name(pin.name)), None)
+        if target is None:
+            try:
+                project = releases.project(pin.name)
+            except ProjectNotFound as exc:
+                raise InferenceError(f"--pin {pin}: no such project on the index") from exc
+            rels, support = _final_releases(project)
+            target = _Dist(
+                name=canonicalize_name(pin.name),
+                project=project,
+                releases=rels,
+                support=support,
+                feasible=set(rels),
+                evidence=[],
+                confidence="medium",
+                optional=False,
+            )
+            dists.append(target)
+        matching = {v for v in target.releases if pin.specifier.contains(v, prereleases=True)}
+        if not matching:
+            raise InferenceError(f"--pin {pin}: no release of {pin.name} matches")
+        target.feasible = matching
+        target.confidence = "high"
+        target.evidence.append(Evidence(kind="user-pin", text=f"--pin {pin}", specifier=str(pin.specifier)))
+
+    as_of_value, as_of_reason = _as_of(scan, dists, as_of)
+    py_evidence = _python_evidence(scan)
+    chosen_python, python_reason = _pick_python(dists, py_evidence, as_of_value, python)
+
+    constraints = []
+    for dist in sorted(dists, key=lambda d: d.name):
+        constraints.append(_constraint(dist, chosen_python, as_of_value))
+    needs, limits = _breakage_constraints(
+        scan,
+        constraints=constraints,
+        releases=releases,
+        python=chosen_python,
+        as_of=as_of_value,
+        present={d.name for d in dists},
+    )
+    python_ev = tuple(
+        ev
+        if _python_ok(spec, chosen_python)
+        else _overruled(ev, f"outweighed by other evidence for Python {chosen_python}")
+        for ev, spec, _ in py_evidence
+    )
+    return Inference(
+        python=chosen_python,
+        python_evidence=python_ev,
+        python_reason=python_reason,
+        as_of=as_of_value,
+        as_of_reason=as_of_reason,
+        constraints=tuple(sorted([*constraints, *needs], key=lambda c: c.distribution)),
+        extra=tuple(sorted(limits, key=lambda c: c.distribution)),
+        unresolved=tuple(sorted(unresolved, key=lambda u: u.module)),
+    )
+
+
+def _needed_distributions(scan: ScanResult) -> list[DistributionUse]:
+    """Imported distributions (optional ones only when also declared), and declared-only ones from strong
+    sources. A declared distribution providing an imported module (tensorflow-gpu for ``tensorflow``) lends
+    its declarations to the imported one instead of standing alone."""
+    imported = {d.name: d for d in scan.distributions if d.imported}
+    providers: dict[str, str] = {}
+    for mod in scan.modules:
+        if mod.kind is ModuleKind.THIRD_PARTY and mod.distribution:
+            for cand, _ in mod.candidates:
+                providers.setdefault(cand, mod.distribution)
+    merged: dict[str, DistributionUse] = dict(imported)
+    for d in scan.distributions:
+        if d.imported:
+            continue
+        target = providers.get(d.name)
+        if target and target in merged:
+            base = merged[target]
+            merged[target] = DistributionUse(
+                name=base.name,
+                modules=base.modules,
+                optional=base.optional,
+                api_refs=base.api_refs,
+                declared=base.declared + d.declared,
+                versions=base.versions + d.versions,
+            )
+        elif any(r.source in _STRONG_SOURCES and r.extra is None for r in d.declared) and d.name != "python":
+            merged[d.name] = d
+    return [u for name, u in sorted(merged.items()) if not (u.imported and u.optional and not u.declared)]
+
+
+def _as_of(scan: ScanResult, dists: Sequence[_Dist], given: datetime | None) -> tuple[datetime, str]:
+    if given is not None:
+        return given, "set with --as-of"
+    if scan.as_of.date is not None:
+        return scan.as_of.date.astimezone(
+            timezone.utc
+        ), f"from git: {scan.as_of.reason} ({(scan.as_of.commit or '')[:12]})"
+    # No date: the code was written while every name it uses existed, so before the first release that
+    # removed one of them.
+    deadline: tuple[datetime, str] | None = None
+    for dist in dists:
+        if not dist.feasible or dist.confidence == "low":
+            continue
+        top = max(dist.feasible)
+        later = [v for v in dist.releases if v > top]
+        if not later:
+            continue
+        when = dist.project.upload_time(later[0])
+        if when is not None and (deadline is None or when < deadline[0]):
+            deadline = (when, f"{dist.name} {later[0]}")
+    if deadline is not None:
+        return deadline[0] - timedelta(days=1), (
+            f"no git history; inferred from the API evidence: the day before {deadline[1]} was uploaded, the first "
+            "release that lacks a name the code uses"
+        )
+    now = datetime.now(timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
+    return now, "no git history and no API evidence bounds the date; today's date was used"
+
+
+def _constraint(dist: _Dist, python: str, as_of: datetime) -> Constraint:
+    version, reason = _choose(dist, python, as_of)
+    return Constraint(
+        distribution=dist.name,
+        specifier=range_specifier(dist.feasible, dist.releases),
+        version=version,
+        evidence=tuple(dist.evidence),
+        reason=reason,
+        confidence=dist.confidence,
+        optional=dist.optional,
+        added_by=dist.added_by,
+    )
+
+
+def _breakage_constraints(
+    scan: ScanResult,
+    *,
+    constraints: Sequence[Constraint],
+    releases: ReleaseSource,
+    python: str,
+    as_of: datetime,
+    present: set[str],
+) -> tuple[list[Constraint], list[Constraint]]:
+    """From the breakage table: distributions the code needs without importing them (Pillow behind
+    ``scipy.misc.imread``), and limits on distributions it may not name at all (``protobuf<4``)."""
+    needs: dict[str, Constraint] = {}
+    limits: dict[str, Constraint] = {}
+    rows: list[tuple[breakage_table.Breakage, Evidence]] = []
+    for ref in scan.api_refs:
+        for row in breakage_table.needed_for_name(ref.name):
+            rows.append(
+                (
+                    row,
+                    Evidence(
+                        kind="breakage",
+                        text=ref.name,
+                        specifier=str(row.constraint.specifier),
+                        location=ref.location,
+                        source=f"{row.id}: {row.error} ({row.source})",
+                    ),
+                )
+            )
+    for constraint in constraints:
+        if constraint.version is None:
+            continue
+        for row in breakage_table.breakages_for(constraint.distribution, constraint.version):
+            if row.kind == "needs" and row.names:
+                continue  # a row tied to names applies only where the code uses them (above)
+            rows.append(
+                (
+                    row,
+                    Evidence(
+                        kind="breakage",
+                        text=f"{constraint.distribution}=={constraint.version}",
+                        specifier=str(row.constraint.specifier),
+                        source=f"{row.id}: {row.error} ({row.source})",
+                    ),
+                )
+            )
+    for row, evidence in rows:
+        # Build-environment rows (setuptools<58 for old sdists) and removed-name rows are the repair stage's
+        # and the API index's business, not the installed environment's.
+        if row.build or row.kind == "removed":
+            continue
+        name = canonicalize_name(row.constraint.name)
+        if name in needs or name in limits:
+            continue
+        if row.kind == "needs" and name not in present:
+            try:
+                project = releases.project(name)
+            except ProjectNotFound:
+                continue
+            rels, support = _final_releases(project)
+            feasible = {v for v in rels if row.constraint.specifier.contains(v, prereleases=True)}
+            dist = _Dist(
+                name=name,
+                project=project,
+                releases=rels,
+                support=support,
+                feasible=feasible or set(rels),
+                evidence=[evidence],
+                confidence="medium",
+                optional=False,
+                added_by=row.id,
+            )
+            needs[name] = _constraint(dist, python, as_of)
+        elif row.kind == "conflict":
+            limits[name] = Constraint(
+                distribution=name,
+                specifier=row.constraint.specifier,
+                version=None,
+                evidence=(evidence,),
+                reason=f"known breakage {row.id}",
+                confidence="high",
+                added_by=row.id,
+            )
+    return list(needs.values()), list(limits.values())

@@ -1,0 +1,123 @@
+"""The stages joined: scan → infer → lock, as ``exhume lock`` runs them. The CLI renders what this returns."""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+
+from exhume.errors import ExhumeError
+from exhume.index import IndexClient
+from exhume.infer import infer
+from exhume.infer.records import Inference
+from exhume.lock.compile import LockResult, compile_lock
+from exhume.lockfiles import (
+    Output,
+    render_constraints,
+    render_pylock,
+    render_report,
+    render_requirements_in,
+    write_outputs,
+)
+from exhume.scan import ScanResult, scan
+
+__all__ = ["LockOptions", "LockOutcome", "UnresolvedImports", "lock_repository"]
+
+
+class UnresolvedImports(ExhumeError):
+    """Imports that no distribution on the index provides (exit 3 unless ``--allow-unresolved``)."""
+
+    exit_code = 3
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LockOptions:
+    output: Path | None = None
+    python: str | None = None
+    as_of: datetime | None = None
+    pins: tuple[Requirement, ...] = ()
+    pylock: bool = False
+    offline: bool = False
+    force: bool = False
+    allow_unresolved: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LockOutcome:
+    scan: ScanResult
+    inference: Inference
+    lock: LockResult
+    written: tuple[Path, ...] = field(default=())
+    command: str = ""
+
+
+def regenerate_command(path: str, options: LockOptions) -> str:
+    """The command that regenerates the lock, as the lock's header prints it (stable for the same options)."""
+    words = ["exhume", "lock", path]
+    if options.python:
+        words += ["--python", options.python]
+    if options.as_of:
+        words += ["--as-of", options.as_of.date().isoformat()]
+    for pin in options.pins:
+        words += ["--pin", str(pin)]
+    return shlex.join(words)
+
+
+def lock_repository(path: str, options: LockOptions, *, client: IndexClient | None = None) -> LockOutcome:
+    """Scan the repository at ``path``, infer its environment, resolve the lock and write the files.
+
+    Raises :class:`UnresolvedImports` (before locking) when imports have no provider and
+    ``allow_unresolved`` is false; errors from inference and locking propagate with their exit codes.
+    """
+    root = Path(path)
+    result = scan(root)
+    index = client if client is not None else IndexClient(offline=options.offline)
+    inference = infer(result, releases=index, python=options.python, as_of=options.as_of, pins=options.pins)
+    if inference.unresolved and not options.allow_unresolved:
+        listing = "; ".join(
+            f"{u.module} ({u.locations[0] if u.locations else '?'}): {u.reason}" for u in inference.unresolved
+        )
+        raise UnresolvedImports(
+            f"no distribution provides: {listing}",
+            hint="pass --allow-unresolved to lock without them, or --pin 'dist==version' to name the provider",
+        )
+    command = regenerate_command(path, options)
+    requirements_in = render_requirements_in(inference, command)
+    lock = compile_lock(
+        requirements_in,
+        python=inference.python,
+        as_of=inference.as_of,
+        header_command=command,
+        constraints=render_constraints(inference),
+        client=index,
+    )
+    outputs = [
+        Output(name="requirements.in", text=requirements_in),
+        Output(name="requirements.lock", text=lock.text),
+        Output(name="exhume-report.json", text=render_report(inference, lock, command=command)),
+    ]
+    if options.pylock:
+        projects = {canonicalize_name(p.name): index.project(p.name) for p in lock.pins}
+        outputs.append(Output(name="pylock.toml", text=render_pylock(lock, projects)))
+    written = write_outputs(options.output or root, outputs, force=options.force)
+    return LockOutcome(scan=result, inference=inference, lock=lock, written=tuple(written), command=command)
+
+
+def parse_pins(values: Sequence[str]) -> tuple[Requirement, ...]:
+    """``--pin 'dist==v'`` values as requirements; a malformed one is an input error naming it."""
+    from packaging.requirements import InvalidRequirement
+
+    from exhume.errors import InputError
+
+    pins = []
+    for value in values:
+        try:
+            pins.append(Requirement(value))
+        except InvalidRequirement as exc:
+            raise InputError(f"--pin {value!r}: {exc}", hint="write it as 'name==version' or 'name>=a,<b'") from exc
+    return tuple(pins)

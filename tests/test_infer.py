@@ -1,0 +1,176 @@
+"""Inference on small trees we write, against recorded index pages and the shipped knowledge base."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+from packaging.requirements import Requirement
+from packaging.specifiers import SpecifierSet
+from packaging.version import Version
+
+from exhume.index import Project, ProjectNotFound
+from exhume.infer import Inference, InferenceError, infer, range_specifier
+from exhume.infer.records import Constraint
+from exhume.scan import scan
+
+RECORDED = Path(__file__).parent / "data" / "infer" / "projects.json.gz"
+
+
+class RecordedReleases:
+    """Index pages recorded by scripts/record_projects.py (URLs cut to file names, no hashes)."""
+
+    def __init__(self) -> None:
+        with gzip.open(RECORDED, "rt", encoding="utf-8") as handle:
+            self.pages = json.load(handle)["projects"]
+
+    def project(self, name: str) -> Project:
+        key = name.lower().replace("_", "-")
+        if key not in self.pages:
+            raise ProjectNotFound(name, index="recorded")
+        return Project.from_dict(self.pages[key])
+
+
+@pytest.fixture(scope="module")
+def releases() -> RecordedReleases:
+    return RecordedReleases()
+
+
+def _tree(root: Path, files: dict[str, str]) -> Path:
+    for rel, text in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    return root
+
+
+def _by_name(inference: Inference) -> dict[str, Constraint]:
+    return {c.distribution: c for c in inference.constraints}
+
+
+TF1 = {
+    "train.py": (
+        "import tensorflow as tf\n"
+        "from scipy import misc\n"
+        "slim = tf.contrib.slim\n"
+        "init = tf.contrib.layers.xavier_initializer()\n"
+        "x = tf.placeholder(tf.float32, shape=[None, 3])\n"
+        "img = misc.imread('a.png')\n"
+        "with tf.Session() as sess:\n"
+        "    print(sess.run(x))\n"
+    ),
+    "requirements.txt": "tensorflow\nscipy\n",
+}
+
+
+def test_tf1_contrib_pins_tf1_on_the_python_of_its_day(tmp_path: Path, releases: RecordedReleases) -> None:
+    result = infer(scan(_tree(tmp_path, TF1)), releases=releases, as_of=datetime(2018, 3, 15, tzinfo=timezone.utc))
+    tf = _by_name(result)["tensorflow"]
+    assert tf.version is not None
+    assert Version("1.0") <= tf.version < Version("2.0")
+    # TensorFlow 1.6.0 was the newest release on 2018-03-15 (uploaded 2018-03-01).
+    assert tf.version == Version("1.6.0")
+    assert not tf.specifier.contains("2.0.0")
+    assert tf.confidence == "high"
+    api_lines = {e.text for e in tf.evidence if e.kind == "api" and e.used}
+    assert "tensorflow.contrib.layers.xavier_initializer" in api_lines
+    assert any(e.location is not None and e.location.path == "train.py" for e in tf.evidence)
+    # Python 3.6 was current in March 2018 and TensorFlow 1.6 has cp36 wheels.
+    assert result.python == "3.6"
+
+
+def test_scipy_misc_imread_keeps_scipy_old_and_brings_pillow(tmp_path: Path, releases: RecordedReleases) -> None:
+    result = infer(scan(_tree(tmp_path, TF1)), releases=releases, as_of=datetime(2018, 3, 15, tzinfo=timezone.utc))
+    constraints = _by_name(result)
+    scipy = constraints["scipy"]
+    assert scipy.version is not None and scipy.version < Version("1.2")
+    assert "pillow" in constraints
+    assert constraints["pillow"].added_by is not None
+
+
+def test_tf1_limits_protobuf(tmp_path: Path, releases: RecordedReleases) -> None:
+    result = infer(scan(_tree(tmp_path, TF1)), releases=releases, as_of=datetime(2019, 12, 31, tzinfo=timezone.utc))
+    limits = {c.distribution: c for c in result.extra}
+    assert "protobuf" in limits
+    assert not limits["protobuf"].specifier.contains("4.21.0")
+
+
+def test_misleading_pin_yields_to_api_evidence(tmp_path: Path, releases: RecordedReleases) -> None:
+    files = dict(TF1, **{"requirements.txt": "tensorflow==2.3.0\n"})
+    result = infer(scan(_tree(tmp_path, files)), releases=releases, as_of=datetime(2020, 9, 1, tzinfo=timezone.utc))
+    tf = _by_name(result)["tensorflow"]
+    assert tf.version is not None and tf.version < Version("2.0")
+    overruled = [e for e in tf.evidence if not e.used]
+    assert any("tensorflow==2.3.0" in e.text and "declared-yields" in (e.note or "") for e in overruled)
+
+
+def test_consistent_pin_stands(tmp_path: Path, releases: RecordedReleases) -> None:
+    files = dict(TF1, **{"requirements.txt": "tensorflow==1.4.1\n"})
+    result = infer(scan(_tree(tmp_path, files)), releases=releases, as_of=datetime(2019, 6, 1, tzinfo=timezone.utc))
+    assert _by_name(result)["tensorflow"].version == Version("1.4.1")
+
+
+def test_python2_syntax_means_27(tmp_path: Path, releases: RecordedReleases) -> None:
+    files = {"run.py": "import numpy as np\nprint 'hello'\nx = np.zeros(3)\n"}
+    result = infer(scan(_tree(tmp_path, files)), releases=releases, as_of=datetime(2017, 6, 1, tzinfo=timezone.utc))
+    assert result.python == "2.7"
+    numpy = _by_name(result)["numpy"]
+    assert numpy.version is not None and numpy.version < Version("1.17")
+
+
+def test_fstrings_need_36(tmp_path: Path, releases: RecordedReleases) -> None:
+    files = {"run.py": "import numpy as np\nn = 3\nprint(f'{n}')\nnp.zeros(n)\n"}
+    result = infer(scan(_tree(tmp_path, files)), releases=releases, as_of=datetime(2017, 6, 1, tzinfo=timezone.utc))
+    assert result.python == "3.6"
+
+
+def test_no_date_is_inferred_from_removed_names(tmp_path: Path, releases: RecordedReleases) -> None:
+    result = infer(scan(_tree(tmp_path, TF1)), releases=releases)
+    # tf.contrib is gone in 2.0.0 (uploaded 2019-09-30): the code predates it.
+    assert result.as_of < datetime(2019, 10, 1, tzinfo=timezone.utc)
+    assert "no git history" in result.as_of_reason
+
+
+def test_user_pin_always_stands(tmp_path: Path, releases: RecordedReleases) -> None:
+    result = infer(
+        scan(_tree(tmp_path, TF1)),
+        releases=releases,
+        as_of=datetime(2018, 3, 15, tzinfo=timezone.utc),
+        pins=(Requirement("tensorflow==1.2.1"),),
+    )
+    tf = _by_name(result)["tensorflow"]
+    assert tf.version == Version("1.2.1")
+    assert any(e.kind == "user-pin" for e in tf.evidence)
+
+
+def test_forced_python_that_exhume_cannot_target(tmp_path: Path, releases: RecordedReleases) -> None:
+    with pytest.raises(InferenceError, match=r"Python 1\.5"):
+        infer(scan(_tree(tmp_path, TF1)), releases=releases, python="1.5")
+
+
+def test_unknown_import_is_unresolved(tmp_path: Path, releases: RecordedReleases) -> None:
+    files = {"run.py": "import numpy\nimport zz_no_such_module_anywhere\n"}
+    result = infer(scan(_tree(tmp_path, files)), releases=releases, as_of=datetime(2019, 1, 1, tzinfo=timezone.utc))
+    assert [u.module for u in result.unresolved] == ["zz_no_such_module_anywhere"]
+
+
+def test_inference_round_trips(tmp_path: Path, releases: RecordedReleases) -> None:
+    result = infer(scan(_tree(tmp_path, TF1)), releases=releases, as_of=datetime(2018, 3, 15, tzinfo=timezone.utc))
+    assert Inference.from_dict(result.to_dict()) == result
+
+
+@pytest.mark.parametrize(
+    ("chosen", "expected"),
+    [
+        pytest.param(["1.0", "1.1"], ">=1.0,<2.0", id="closed_range"),
+        pytest.param(["0.9", "1.0", "1.1", "2.0"], "", id="everything"),
+        pytest.param(["0.9", "1.0"], "<1.1", id="from_the_first"),
+        pytest.param(["1.1", "2.0"], ">=1.1", id="to_the_last"),
+    ],
+)
+def test_range_specifier(chosen: list[str], expected: str) -> None:
+    releases = [Version(v) for v in ("0.9", "1.0", "1.1", "2.0")]
+    assert range_specifier([Version(v) for v in chosen], releases) == SpecifierSet(expected)
