@@ -78,6 +78,7 @@ def scan(root: Path, *, jobs: int | None = None, progress: Callable[[int, int], 
         versions=tuple(sorted(facts.versions, key=lambda v: (v.location, v.name, v.version))),
         warnings=tuple(warnings),
         first_party=tuple(sorted(first_party.all_names())),
+        sources=tuple(f.relpath for f in walked.files if f.kind is FileKind.PYTHON),
     )
 
 

@@ -136,6 +136,8 @@ class ScanResult:
     versions: tuple[VersionEvidence, ...]
     warnings: tuple[ScanWarning, ...]
     first_party: tuple[str, ...] = field(default=())
+    # Relative paths of the Python source files read (not notebooks), for smoke tests of first-party modules.
+    sources: tuple[str, ...] = field(default=())
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -150,6 +152,7 @@ class ScanResult:
             "distributions": [d.to_dict() for d in self.distributions],
             "modules": [m.to_dict() for m in self.modules],
             "first_party": list(self.first_party),
+            "sources": list(self.sources),
             "imports": [i.to_dict() for i in self.imports],
             "api_refs": [r.to_dict() for r in self.api_refs],
             "declared": [d.to_dict() for d in self.declared],
@@ -175,4 +178,5 @@ class ScanResult:
             versions=tuple(VersionEvidence.from_dict(d) for d in data["versions"]),
             warnings=tuple(ScanWarning.from_dict(d) for d in data["warnings"]),
             first_party=tuple(data.get("first_party", ())),
+            sources=tuple(data.get("sources", ())),
         )
