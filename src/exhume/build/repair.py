@@ -1,0 +1,244 @@
+"""Repair: turn environment failures into new constraints for the next round.
+
+Each :class:`Repair` says what changes (a requirement, the Python version, a Debian package, a compiler) and
+which failure asked for it, so the report can show every round's reasoning. A failure no rule understands
+produces no repair; when a round produces none, the build stops there.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import canonicalize_name
+from packaging.version import Version
+
+from exhume.build.smoke import Outcome, Verdict
+from exhume.knowledge import breakages, importmap
+from exhume.knowledge.stdlib import resolvers_dir
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
+
+__all__ = ["Repair", "propose_repairs", "repairs_for_build_log", "requirement_names"]
+
+_PIP_CHECK = re.compile(r"^(\S+) [\d.\w]+ has requirement (.+?), but you have (\S+) ([\d.\w]+)", re.MULTILINE)
+_PIP_CHECK_NEW = re.compile(r"^(\S+) [\d.\w]+ requires (\S+), which is not installed", re.MULTILINE)
+_PY2_SYNTAX = re.compile(r"Missing parentheses in call to 'print'|invalid syntax.*\n.*print |except \w+, \w+:")
+_MISSING_HEADER = re.compile(r"fatal error: ([\w/.+-]+\.h): No such file or directory")
+_NO_COMPILER = re.compile(
+    r"command '(gcc|cc|g\+\+|x86_64-linux-gnu-gcc)' failed|gcc: not found|unable to execute 'gcc'"
+)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Repair:
+    """One change for the next round. Exactly one of ``requirement``, ``python``, ``system_package`` or
+    ``compiler`` is set; ``reason`` cites the failure."""
+
+    reason: str
+    check: str
+    requirement: Requirement | None = None
+    python: str | None = None
+    system_package: str | None = None
+    compiler: bool = False
+
+    def key(self) -> str:
+        if self.requirement is not None:
+            return f"requirement:{self.requirement}"
+        if self.python is not None:
+            return f"python:{self.python}"
+        if self.system_package is not None:
+            return f"system:{self.system_package}"
+        return "compiler"
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"reason": self.reason, "check": self.check}
+        if self.requirement is not None:
+            data["requirement"] = str(self.requirement)
+        if self.python is not None:
+            data["python"] = self.python
+        if self.system_package is not None:
+            data["system_package"] = self.system_package
+        if self.compiler:
+            data["compiler"] = True
+        return data
+
+
+def _shared_libraries() -> dict[str, tuple[str, str]]:
+    """soname → (Debian package, reason), from resolvers/shared-libraries.toml."""
+    path = resolvers_dir() / "shared-libraries.toml"
+    with path.open("rb") as handle:
+        data = tomllib.load(handle)
+    return {row["soname"]: (row["package"], row.get("reason", "")) for row in data.get("rows", [])}
+
+
+def _package_for_library(soname: str) -> tuple[str, str] | None:
+    table = _shared_libraries()
+    stem = soname.split(".so", maxsplit=1)[0]
+    for key, value in table.items():
+        if key.split(".so")[0] == stem:
+            return value
+    return None
+
+
+def _requirement(text: str) -> Requirement | None:
+    try:
+        return Requirement(text)
+    except InvalidRequirement:
+        return None
+
+
+def _distribution_of(module: str, pinned: Mapping[str, Version]) -> str | None:
+    """The pinned distribution providing ``module``, else the best candidate from the import-name map."""
+    candidates = [canonicalize_name(c.distribution) for c in importmap.distributions_for(module)]
+    for candidate in candidates:
+        if candidate in pinned:
+            return candidate
+    return candidates[0] if candidates else None
+
+
+def _name_repair(name: str, outcome: Outcome, pinned: Mapping[str, Version]) -> Repair | None:
+    """A name the code uses is missing from the installed release: move to the releases that have it."""
+    from exhume.errors import KnowledgeError
+    from exhume.knowledge import api
+
+    dist = _distribution_of(name.split(".", maxsplit=1)[0], pinned)
+    if dist is None:
+        return None
+    try:
+        answer = api.which_versions(dist, name)
+    except KnowledgeError:
+        answer = None
+    if answer is not None and answer.versions:
+        current = pinned.get(dist)
+        if current is not None and current in answer.versions:
+            return None  # the index says the pinned release has it; something else is wrong
+        return Repair(
+            reason=f"{name} is missing from {dist} {current or ''}; the API index has it in {answer.specifier}",
+            check=outcome.check.id,
+            requirement=Requirement(f"{dist}{answer.specifier}"),
+        )
+    current = pinned.get(dist)
+    if current is None:
+        return None
+    return Repair(
+        reason=f"{name} is missing from {dist} {current} and the API index cannot say where it is: try older releases",
+        check=outcome.check.id,
+        requirement=Requirement(f"{dist}<{current}"),
+    )
+
+
+def propose_repairs(
+    outcomes: Iterable[Outcome], *, pinned: Mapping[str, Version], python: str, first_party: Iterable[str] = ()
+) -> list[Repair]:
+    """New constraints for the environment failures among ``outcomes``; ``pinned`` is the current lock."""
+    first = set(first_party)
+    repairs: dict[str, Repair] = {}
+
+    def add(repair: Repair | None) -> None:
+        if repair is not None:
+            repairs.setdefault(repair.key(), repair)
+
+    for outcome in outcomes:
+        if outcome.verdict is not Verdict.ENVIRONMENT:
+            continue
+        log = outcome.check.output
+        for row in breakages.matching_error(log, installed=dict(pinned)):
+            if row.build:
+                continue
+            add(
+                Repair(
+                    reason=f"known breakage {row.id}: {row.error} ({row.source})",
+                    check=outcome.check.id,
+                    requirement=row.constraint,
+                )
+            )
+        if outcome.syntax_error:
+            if _PY2_SYNTAX.search(log) and python != "2.7":
+                add(
+                    Repair(
+                        reason="Python 2 syntax in the code: " + outcome.reason, check=outcome.check.id, python="2.7"
+                    )
+                )
+            continue
+        if outcome.library:
+            found = _package_for_library(outcome.library)
+            if found is not None:
+                add(
+                    Repair(
+                        reason=f"{outcome.library} is missing: {found[1]}",
+                        check=outcome.check.id,
+                        system_package=found[0],
+                    )
+                )
+            continue
+        if outcome.missing_module and outcome.missing_module.split(".")[0] not in first:
+            module = outcome.missing_module
+            dist = _distribution_of(module.split(".")[0], pinned)
+            if dist is not None and dist in pinned:
+                add(_name_repair(module, outcome, pinned))
+            elif dist is not None:
+                add(
+                    Repair(
+                        reason=f"module {module} is not installed; {dist} provides it",
+                        check=outcome.check.id,
+                        requirement=Requirement(dist),
+                    )
+                )
+            continue
+        for name in outcome.missing_names:
+            add(_name_repair(name, outcome, pinned))
+        if outcome.check.kind == "pip-check":
+            for _, spec, have, _ in _PIP_CHECK.findall(log):
+                req = _requirement(spec.strip())
+                if req is not None:
+                    add(
+                        Repair(
+                            reason=f"pip check: {have} does not meet {spec}", check=outcome.check.id, requirement=req
+                        )
+                    )
+            for _, needed in _PIP_CHECK_NEW.findall(log):
+                req = _requirement(needed)
+                if req is not None:
+                    add(Repair(reason=f"pip check: {needed} is not installed", check=outcome.check.id, requirement=req))
+    return sorted(repairs.values(), key=lambda r: r.key())
+
+
+def repairs_for_build_log(log: str, *, pinned: Mapping[str, Version], has_compiler: bool) -> list[Repair]:
+    """Repairs for a failed image build: a compiler or headers for an sdist, known build breakages."""
+    repairs: dict[str, Repair] = {}
+    if _NO_COMPILER.search(log) and not has_compiler:
+        repairs["compiler"] = Repair(reason="an sdist needs a C compiler to build", check="build", compiler=True)
+    for header in _MISSING_HEADER.findall(log):
+        found = _package_for_header(header)
+        if found is not None:
+            repair = Repair(reason=f"{header} is missing: {found[1]}", check="build", system_package=found[0])
+            repairs.setdefault(repair.key(), repair)
+    for row in breakages.matching_error(log, installed=dict(pinned)):
+        repair = Repair(
+            reason=f"known breakage {row.id}: {row.error} ({row.source})", check="build", requirement=row.constraint
+        )
+        repairs.setdefault(repair.key(), repair)
+    return sorted(repairs.values(), key=lambda r: r.key())
+
+
+def _package_for_header(header: str) -> tuple[str, str] | None:
+    path = resolvers_dir() / "shared-libraries.toml"
+    with path.open("rb") as handle:
+        data = tomllib.load(handle)
+    for row in data.get("headers", []):
+        if row["header"] == header:
+            return row["package"], row.get("reason", "")
+    return None
+
+
+def requirement_names(repairs: Sequence[Repair]) -> set[str]:
+    """Canonical names of the distributions the repairs constrain."""
+    return {canonicalize_name(r.requirement.name) for r in repairs if r.requirement is not None}

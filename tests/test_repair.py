@@ -1,0 +1,110 @@
+"""Environment failures become constraints for the next round."""
+
+from __future__ import annotations
+
+import pytest
+from packaging.requirements import Requirement
+from packaging.version import Version
+
+from exhume.build.repair import propose_repairs, repairs_for_build_log
+from exhume.build.smoke import CheckResult, Outcome, classify
+
+
+def _outcomes(kind: str, output: str, exit_code: int | None = 1) -> list[Outcome]:
+    result = CheckResult(id=f"{kind}:x", kind=kind, exit_code=exit_code, timed_out=False, seconds=0.1, output=output)
+    return [classify(result, third_party={"numpy", "scipy", "tensorflow", "cv2", "google"}, first_party={"models"})]
+
+
+PINNED = {"tensorflow": Version("1.15.5"), "numpy": Version("1.24.4"), "protobuf": Version("4.24.4")}
+
+
+@pytest.mark.parametrize(
+    ("kind", "output", "field", "expected"),
+    [
+        pytest.param(
+            "import",
+            "ModuleNotFoundError: No module named 'cv2'",
+            "requirement",
+            Requirement("opencv-python"),
+            id="missing_module_adds_its_distribution",
+        ),
+        pytest.param(
+            "import",
+            "ImportError: libGL.so.1: cannot open shared object file: No such file or directory",
+            "system_package",
+            "libgl1",
+            id="missing_library_adds_debian_package",
+        ),
+        pytest.param(
+            "first-party",
+            "  File \"/app/run.py\", line 2\n    print 'x'\n    ^\nSyntaxError: Missing parentheses in call to 'print'",
+            "python",
+            "2.7",
+            id="python2_syntax_switches_python",
+        ),
+        pytest.param(
+            "import",
+            "TypeError: Descriptors cannot be created directly.\n"
+            "If this call came from a _pb2.py file, your generated code is out of date",
+            "requirement",
+            None,
+            id="protobuf4_breaks_tf1",
+        ),
+        pytest.param(
+            "pip-check",
+            "tensorflow 1.15.5 has requirement numpy<1.19.0,>=1.16.0, but you have numpy 1.24.4.",
+            "requirement",
+            Requirement("numpy<1.19.0,>=1.16.0"),
+            id="pip_check_requirement",
+        ),
+    ],
+)
+def test_repairs(kind: str, output: str, field: str, expected: object) -> None:
+    repairs = propose_repairs(_outcomes(kind, output), pinned=PINNED, python="3.7", first_party={"models"})
+    assert repairs, "no repair proposed"
+    values = [getattr(r, field) for r in repairs]
+    if expected is None:
+        # The breakage table decides the exact bound; it must exclude protobuf 4.
+        reqs = [r for r in values if r is not None and r.name == "protobuf"]
+        assert reqs and not reqs[0].specifier.contains("4.21.0")
+    else:
+        assert expected in values
+
+
+def test_removed_name_moves_to_releases_that_have_it() -> None:
+    repairs = propose_repairs(
+        _outcomes("first-party", "AttributeError: module 'numpy' has no attribute 'float'"),
+        pinned=PINNED,
+        python="3.7",
+    )
+    reqs = [r.requirement for r in repairs if r.requirement is not None and r.requirement.name == "numpy"]
+    assert reqs
+    assert not reqs[0].specifier.contains("1.24.4")
+    assert reqs[0].specifier.contains("1.16.0")
+
+
+def test_first_party_module_is_not_installed_from_the_index() -> None:
+    repairs = propose_repairs(
+        _outcomes("first-party", "ModuleNotFoundError: No module named 'models'"),
+        pinned=PINNED,
+        python="3.7",
+        first_party={"models"},
+    )
+    assert repairs == []
+
+
+def test_not_ours_failures_are_not_repaired() -> None:
+    outcomes = _outcomes("first-party", "FileNotFoundError: [Errno 2] No such file or directory: 'data/train.csv'")
+    assert propose_repairs(outcomes, pinned=PINNED, python="3.7") == []
+
+
+def test_build_log_without_compiler_asks_for_one() -> None:
+    log = "building 'dlib' extension\nerror: command 'gcc' failed: No such file or directory\n"
+    repairs = repairs_for_build_log(log, pinned={}, has_compiler=False)
+    assert [r.compiler for r in repairs] == [True]
+
+
+def test_build_log_missing_header_asks_for_dev_package() -> None:
+    log = "src/_cffi_backend.c:15:10: fatal error: ffi.h: No such file or directory\n"
+    repairs = repairs_for_build_log(log, pinned={}, has_compiler=True)
+    assert [r.system_package for r in repairs] == ["libffi-dev"]
