@@ -1,7 +1,8 @@
 """The command line: ``main(argv) -> int`` is the one place that prints and picks an exit code.
 
 Exit codes (README lists them): 0 ok, 1 internal error, 2 bad usage or input, 3 imports no distribution
-provides, 4 no Python version or resolution fits (or the index cannot be reached).
+provides, 4 no Python version or resolution fits (or the index cannot be reached), 5 the image build failed
+(or no engine), 6 the smoke tests failed.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ __all__ = ["EXIT_INTERNAL", "EXIT_OK", "EXIT_USAGE", "main", "main_entry"]
 EXIT_OK = 0
 EXIT_INTERNAL = 1
 EXIT_USAGE = 2
+EXIT_BUILD = 5
+EXIT_SMOKE = 6
 
 
 class _Parser(argparse.ArgumentParser):
@@ -55,11 +58,10 @@ def _cmd_scan(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     return EXIT_OK
 
 
-def _cmd_lock(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
-    import json
+def _lock_options(args: argparse.Namespace) -> Any:
     from datetime import datetime, timezone
 
-    from exhume.workflow import LockOptions, lock_repository, parse_pins
+    from exhume.workflow import LockOptions, parse_pins
 
     as_of = None
     if args.as_of:
@@ -69,16 +71,24 @@ def _cmd_lock(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
             raise InputError(f"--as-of {args.as_of!r}: not a date", hint="write it as YYYY-MM-DD") from exc
         if as_of.tzinfo is None:
             as_of = as_of.replace(tzinfo=timezone.utc)
-    options = LockOptions(
-        output=Path(args.output) if args.output else None,
+    return LockOptions(
+        output=Path(args.output) if getattr(args, "output", None) else None,
         python=args.python,
         as_of=as_of,
         pins=parse_pins(args.pin),
-        pylock=args.format == "pylock",
+        pylock=getattr(args, "format", None) == "pylock",
         offline=args.offline,
         force=args.force,
         allow_unresolved=args.allow_unresolved,
     )
+
+
+def _cmd_lock(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
+    import json
+
+    from exhume.workflow import lock_repository
+
+    options = _lock_options(args)
     outcome = lock_repository(args.path, options)
     if args.format == "json":
         data = {
@@ -110,6 +120,52 @@ def _render_lock_text(outcome: Any) -> str:
     lines.append(f"{len(outcome.lock.pins)} packages pinned with hashes")
     lines.extend(f"wrote {p}" for p in outcome.written)
     return "\n".join(lines) + "\n"
+
+
+def _build_options(args: argparse.Namespace) -> Any:
+    from exhume.build.pipeline import BuildOptions
+
+    return BuildOptions(
+        lock=_lock_options(args),
+        base_image=args.base_image,
+        gpu=args.gpu,
+        tag=getattr(args, "tag", None),
+        smoke_cmd=getattr(args, "smoke_cmd", None),
+        max_repairs=getattr(args, "max_repairs", 3),
+        engine=getattr(args, "engine", None),
+    )
+
+
+def _cmd_dockerfile(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
+    from exhume.build.pipeline import dockerfile_repository
+
+    outcome, emitted, written = dockerfile_repository(args.path, _build_options(args))
+    lines = [f"Python {outcome.inference.python}, base image {emitted.base_image}"]
+    lines.extend(f"system package {name}: {why}" for name, why in emitted.reasons)
+    lines.extend(f"note: {note}" for note in emitted.notes)
+    lines.extend(f"wrote {p}" for p in [*outcome.written, *written])
+    stdout.write("\n".join(lines) + "\n")
+    return EXIT_OK
+
+
+def _cmd_build(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
+    from exhume.build import report as build_report
+    from exhume.build.pipeline import build_repository
+
+    def progress(line: str) -> None:
+        if not args.quiet:
+            stderr.write(line.rstrip("\n") + "\n")
+
+    report = build_repository(args.path, _build_options(args), progress=progress)
+    renderers = {
+        "text": build_report.render_text,
+        "json": build_report.render_json,
+        "junit": build_report.render_junit,
+    }
+    _write_output(renderers[args.format](report), args.report, stdout)
+    if report.passed:
+        return EXIT_OK
+    return EXIT_BUILD if report.rounds and not report.final.built else EXIT_SMOKE
 
 
 def _cmd_kb_which(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
@@ -160,6 +216,21 @@ def _progress_printer(stderr: TextIO) -> Callable[[int, int], None]:
     return show
 
 
+def _add_lock_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("path", help="the repository folder")
+    parser.add_argument("--python", help="target Python version X.Y (default: inferred)")
+    parser.add_argument("--as-of", help="date YYYY-MM-DD (default: the last code change in git)")
+    parser.add_argument("--pin", action="append", default=[], help="force a requirement, e.g. 'tensorflow==1.4.1'")
+    parser.add_argument("--offline", action="store_true", help="use cached index data only")
+    parser.add_argument("--force", action="store_true", help="overwrite files exhume did not write")
+    parser.add_argument("--allow-unresolved", action="store_true", help="lock even if some imports have no provider")
+
+
+def _add_image_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--base-image", help="base image template, {python} is replaced (default python:{python}-slim)")
+    parser.add_argument("--gpu", action="store_true", help="a CUDA base image matching the framework release")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser for every subcommand."""
     parser = _Parser(prog="exhume", description="Reconstruct the environment old Python code was written for.")
@@ -177,18 +248,29 @@ def build_parser() -> argparse.ArgumentParser:
     scan.set_defaults(handler=_cmd_scan)
 
     lock = sub.add_parser("lock", help="infer versions and write requirements.in, requirements.lock and a report")
-    lock.add_argument("path", help="the repository folder")
+    _add_lock_arguments(lock)
     lock.add_argument("-o", "--output", help="folder for the files (default: the repository)")
-    lock.add_argument("--python", help="target Python version X.Y (default: inferred)")
-    lock.add_argument("--as-of", help="date YYYY-MM-DD (default: the last code change in git)")
-    lock.add_argument("--pin", action="append", default=[], help="force a requirement, e.g. 'tensorflow==1.4.1'")
     lock.add_argument(
         "--format", choices=("text", "json", "pylock"), default="text", help="pylock also writes pylock.toml"
     )
-    lock.add_argument("--offline", action="store_true", help="use cached index data only")
-    lock.add_argument("--force", action="store_true", help="overwrite files exhume did not write")
-    lock.add_argument("--allow-unresolved", action="store_true", help="lock even if some imports have no provider")
     lock.set_defaults(handler=_cmd_lock)
+
+    dockerfile = sub.add_parser("dockerfile", help="lock, then write a Dockerfile and .dockerignore")
+    _add_lock_arguments(dockerfile)
+    _add_image_arguments(dockerfile)
+    dockerfile.set_defaults(handler=_cmd_dockerfile)
+
+    build = sub.add_parser("build", help="lock, write the Dockerfile, build the image and smoke-test it")
+    _add_lock_arguments(build)
+    _add_image_arguments(build)
+    build.add_argument("--tag", help="image tag (default exhume/<folder>:latest)")
+    build.add_argument("--smoke-cmd", help="a shell command to run in the image after the built-in checks")
+    build.add_argument("--max-repairs", type=int, default=3, help="repair rounds at most (default 3)")
+    build.add_argument("--engine", choices=("docker", "venv"), help="default: docker if it answers, else venv")
+    build.add_argument("--format", choices=("text", "json", "junit"), default="text")
+    build.add_argument("--report", help="write the report to this file instead of standard output")
+    build.add_argument("-q", "--quiet", action="store_true", help="no build log on standard error")
+    build.set_defaults(handler=_cmd_build)
 
     kb = sub.add_parser("kb", help="query the knowledge base")
     kb_sub = kb.add_subparsers(dest="kb_command", metavar="QUERY", parser_class=_Parser)

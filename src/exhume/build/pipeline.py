@@ -1,0 +1,214 @@
+"""``exhume dockerfile`` and ``exhume build``: lock, emit the Dockerfile, build it, smoke-test it, repair.
+
+Each round locks (with the constraints earlier rounds added), writes the Dockerfile, builds the image on the
+host network, runs the smoke tests with the network off, and turns environment failures into new
+constraints. The rounds stop when the smoke tests pass, when no repair is left to try, or after
+``max_repairs`` repairs.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+from packaging.version import Version
+
+from exhume.build.engine import BuildFailed, Engine, choose_engine
+from exhume.build.repair import Repair, propose_repairs, repairs_for_build_log
+from exhume.build.report import BuildReport, Round
+from exhume.build.smoke import Outcome, SmokePlan, classify, make_plan, parse_results, runner_source
+from exhume.emit.dockerfile import DockerfileSpec, EmittedFiles, archive_build_args, render_dockerfile
+from exhume.index import index_url
+from exhume.lockfiles import Output, write_outputs
+from exhume.workflow import LockOptions, LockOutcome, lock_repository
+
+__all__ = ["BuildOptions", "build_repository", "dockerfile_repository"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BuildOptions:
+    """Options of ``exhume dockerfile`` and ``exhume build``; ``lock`` carries the lock stage's."""
+
+    lock: LockOptions = field(default_factory=LockOptions)
+    base_image: str | None = None
+    gpu: bool = False
+    tag: str | None = None
+    smoke_cmd: str | None = None
+    max_repairs: int = 3
+    engine: str | None = None
+
+
+def _emit(
+    outcome: LockOutcome, options: BuildOptions, *, system: tuple[str, ...], compiler: bool | None
+) -> EmittedFiles:
+    lock = outcome.lock
+    spec = DockerfileSpec(
+        python=lock.python,
+        as_of=lock.as_of,
+        pins=tuple(lock.pins),
+        gpu=options.gpu,
+        extra_system_packages=system,
+        needs_compiler=compiler,
+    )
+    if options.base_image:
+        spec = replace(spec, base_image=options.base_image)
+    return render_dockerfile(spec)
+
+
+def dockerfile_repository(path: str, options: BuildOptions) -> tuple[LockOutcome, EmittedFiles, list[Path]]:
+    """Lock the repository and write its Dockerfile and .dockerignore beside the lock."""
+    outcome = lock_repository(path, options.lock)
+    emitted = _emit(outcome, options, system=(), compiler=None)
+    root = Path(path)
+    written = write_outputs(
+        root,
+        [Output(name="Dockerfile", text=emitted.dockerfile), Output(name=".dockerignore", text=emitted.dockerignore)],
+        force=options.lock.force,
+    )
+    return outcome, emitted, written
+
+
+def _default_tag(path: str) -> str:
+    name = Path(path).resolve().name.lower()
+    safe = "".join(c if c.isalnum() or c in "-_." else "-" for c in name).strip("-._") or "repo"
+    return f"exhume/{safe}:latest"
+
+
+def _smoke(engine: Engine, image: str, plan: SmokePlan, workdir: str) -> tuple[list[Outcome], float]:
+    started = time.monotonic()
+    outcomes: list[Outcome] = []
+    runner = runner_source()
+    by_id = plan.by_id()
+    for chunk in plan.chunks():
+        budget = sum(c.timeout for c in by_id.values()) + 60
+        result = engine.run(
+            image,
+            ["python", "-c", runner],
+            timeout=budget,
+            network=False,
+            env={"EXHUME_SMOKE_PLAN": chunk},
+            workdir=workdir,
+        )
+        _, results = parse_results(result.output)
+        outcomes.extend(classify(r, third_party=plan.third_party, first_party=plan.first_party) for r in results)
+    return outcomes, time.monotonic() - started
+
+
+def build_repository(
+    path: str, options: BuildOptions, *, progress: Callable[[str], None] | None = None, engine: Engine | None = None
+) -> BuildReport:
+    """Run rounds of lock → Dockerfile → build → smoke test → repair, and report every round.
+
+    Raises :class:`exhume.build.engine.EngineUnavailable` when no engine can be used; every other failure is
+    in the report (its final round says whether the build or the smoke tests failed).
+    """
+    engine = engine or choose_engine(options.engine)
+    root = Path(path)
+    tag = options.tag or _default_tag(path)
+    lock_options = options.lock
+    system: tuple[str, ...] = ()
+    compiler: bool | None = None
+    rounds: list[Round] = []
+    tried: set[str] = set()
+    files: list[str] = []
+    for number in range(1, options.max_repairs + 2):
+        outcome = lock_repository(path, replace(lock_options, force=lock_options.force or number > 1))
+        emitted = _emit(outcome, options, system=system, compiler=compiler)
+        written = write_outputs(
+            root,
+            [
+                Output(name="Dockerfile", text=emitted.dockerfile),
+                Output(name=".dockerignore", text=emitted.dockerignore),
+            ],
+            force=lock_options.force or number > 1,
+        )
+        files = sorted({*(str(p) for p in outcome.written), *(str(p) for p in written)})
+        pinned: dict[str, Version] = {canonicalize_name(p.name): Version(str(p.version)) for p in outcome.lock.pins}
+        pins = tuple((p.name, str(p.version)) for p in outcome.lock.pins)
+        buildargs = {"PIP_INDEX_URL": index_url(), **archive_build_args(emitted, os.environ)}
+        try:
+            built = engine.build(root, tag=tag, buildargs=buildargs, progress=progress)
+        except BuildFailed as exc:
+            repairs = [
+                r
+                for r in repairs_for_build_log(exc.log_tail, pinned=pinned, has_compiler=emitted.needs_compiler)
+                if r.key() not in tried
+            ]
+            rounds.append(
+                Round(
+                    number=number,
+                    python=outcome.inference.python,
+                    pins=pins,
+                    built=False,
+                    build_seconds=exc.seconds,
+                    build_log_tail=exc.log_tail,
+                    repairs=tuple(repairs),
+                )
+            )
+            if not repairs:
+                break
+            lock_options, system, compiler = _apply(repairs, lock_options, system, compiler, tried)
+            continue
+        workdir = "/app" if engine.name == "docker" else str(root.resolve())
+        plan = make_plan(outcome.scan, workdir=workdir, smoke_cmd=options.smoke_cmd)
+        outcomes, smoke_seconds = _smoke(engine, tag, plan, workdir)
+        failures = [o for o in outcomes if o.verdict.value == "environment"]
+        repairs = []
+        if failures:
+            repairs = [
+                r
+                for r in propose_repairs(
+                    failures, pinned=pinned, python=outcome.inference.python, first_party=plan.first_party
+                )
+                if r.key() not in tried
+            ]
+        rounds.append(
+            Round(
+                number=number,
+                python=outcome.inference.python,
+                pins=pins,
+                built=True,
+                build_seconds=built.seconds,
+                image=built.image_id or tag,
+                outcomes=tuple(outcomes),
+                repairs=tuple(repairs),
+                smoke_seconds=smoke_seconds,
+            )
+        )
+        if not failures or not repairs:
+            break
+        lock_options, system, compiler = _apply(repairs, lock_options, system, compiler, tried)
+    return BuildReport(engine=engine.name, tag=tag, rounds=tuple(rounds), files=tuple(files))
+
+
+def _apply(
+    repairs: list[Repair],
+    options: LockOptions,
+    system: tuple[str, ...],
+    compiler: bool | None,
+    tried: set[str],
+) -> tuple[LockOptions, tuple[str, ...], bool | None]:
+    """Fold repairs into the next round's lock options, system packages and compiler flag."""
+    pins: dict[str, Requirement] = {canonicalize_name(p.name): p for p in options.pins}
+    python = options.python
+    for repair in repairs:
+        tried.add(repair.key())
+        if repair.requirement is not None:
+            name = canonicalize_name(repair.requirement.name)
+            if name in pins and str(pins[name].specifier) and str(repair.requirement.specifier):
+                merged = f"{name}{pins[name].specifier},{repair.requirement.specifier}"
+                pins[name] = Requirement(merged)
+            else:
+                pins[name] = repair.requirement
+        elif repair.python is not None:
+            python = repair.python
+        elif repair.system_package is not None:
+            system = tuple(sorted({*system, repair.system_package}))
+        elif repair.compiler:
+            compiler = True
+    return replace(options, pins=tuple(pins[n] for n in sorted(pins)), python=python), system, compiler
