@@ -8,6 +8,7 @@ Every fact carries the :class:`Location` it was found at, so that a later stage 
 from __future__ import annotations
 
 import enum
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,7 +29,8 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True, slots=True, kw_only=True, order=True)
+@functools.total_ordering
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Location:
     """Where a fact was found: a path relative to the scanned root (POSIX separators), a 1-based line, and for
     notebooks the 0-based index of the cell in the notebook's ``cells`` list (the line is then within the cell).
@@ -37,6 +39,15 @@ class Location:
     path: str
     line: int | None = None
     cell: int | None = None
+
+    def sort_key(self) -> tuple[str, int, int]:
+        """Order by path, then cell, then line; a missing cell or line sorts first."""
+        return (self.path, -1 if self.cell is None else self.cell, 0 if self.line is None else self.line)
+
+    def __lt__(self, other: object) -> bool:
+        if not isinstance(other, Location):
+            return NotImplemented
+        return self.sort_key() < other.sort_key()
 
     def __str__(self) -> str:
         text = self.path

@@ -15,7 +15,7 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from exhume.errors import InputError
-from exhume.model import FileFacts, Location, ScanWarning, WarningCode
+from exhume.model import DeclaredRequirement, FileFacts, Location, ScanWarning, WarningCode
 from exhume.scan.classify import FirstParty, classify
 from exhume.scan.gitdate import as_of_date
 from exhume.scan.result import ScanResult
@@ -74,12 +74,21 @@ def scan(root: Path, *, jobs: int | None = None, progress: Callable[[int, int], 
                 key=lambda p: (p.location, p.source, str(p.python)),
             )
         ),
-        declared=tuple(sorted(facts.declared, key=lambda d: (d.location, d.name, d.text))),
+        declared=tuple(sorted(_unique(facts.declared), key=lambda d: (d.location, d.name, d.text))),
         versions=tuple(sorted(facts.versions, key=lambda v: (v.location, v.name, v.version))),
         warnings=tuple(warnings),
         first_party=tuple(sorted(first_party.all_names())),
         sources=tuple(f.relpath for f in walked.files if f.kind is FileKind.PYTHON),
     )
+
+
+def _unique(declared: Iterable[DeclaredRequirement]) -> list[DeclaredRequirement]:
+    """One record per requirement line: a requirements file reached both directly and through ``-r`` from a
+    Dockerfile or another requirements file is the same statement, kept once (the first reader's wording)."""
+    seen: dict[tuple[Location, str, str], DeclaredRequirement] = {}
+    for req in declared:
+        seen.setdefault((req.location, req.name, req.text), req)
+    return list(seen.values())
 
 
 def _read_all(root: Path, files: list[SourceFile], jobs: int | None) -> Iterator[FileFacts]:
