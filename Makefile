@@ -31,8 +31,9 @@ unit: install
 test: lint typecheck
 	$(BIN)/python -m pytest -q -n 2 $(PYTEST_ARGS)
 
+# The main job end to end on the bundled TF1 example: lock, Dockerfile, image build, smoke test.
 demo: install
-	$(BIN)/exhume scan fixtures/tf1-contrib
+	scripts/demo.sh
 
 bench: install
 	$(BIN)/python benchmarks/scan_bench.py --write BENCHMARKS.md
