@@ -255,7 +255,7 @@ def test_lock_with_constraints(cache: Path) -> None:
         "six\n", python="2.7", as_of=utc(2018, 1, 1), header_command="x", constraints="six<1.11\n", cache_dir=cache
     )
     assert [(p.name, str(p.version)) for p in result.pins] == [("six", "1.10.0")]
-    assert "-c constraints.txt" in result.pins[0].via
+    assert "-c exhume-constraints.txt" in result.pins[0].via
 
 
 @pytest.mark.network

@@ -174,3 +174,13 @@ def test_inference_round_trips(tmp_path: Path, releases: RecordedReleases) -> No
 def test_range_specifier(chosen: list[str], expected: str) -> None:
     releases = [Version(v) for v in ("0.9", "1.0", "1.1", "2.0")]
     assert range_specifier([Version(v) for v in chosen], releases) == SpecifierSet(expected)
+
+
+def test_declared_python_without_interpreter_yields_to_one_with(tmp_path: Path, releases: RecordedReleases) -> None:
+    files = dict(TF1, **{"README.md": "Developed with Python 3.5 and TensorFlow.\n"})
+    tree = scan(_tree(tmp_path, files))
+    as_of = datetime(2018, 3, 15, tzinfo=timezone.utc)
+    assert infer(tree, releases=releases, as_of=as_of).python == "3.5"
+    chosen = infer(tree, releases=releases, as_of=as_of, available={"2.7", "3.6", "3.7"})
+    assert chosen.python == "3.6"
+    assert "3.5 fits the declarations better but has no interpreter here" in chosen.python_reason

@@ -22,6 +22,8 @@ from exhume.lock.compile import LockResult
 
 __all__ = [
     "MARKER",
+    "Output",
+    "check_writable",
     "render_constraints",
     "render_pylock",
     "render_report",
@@ -153,18 +155,23 @@ def _ours(path: Path) -> bool:
     return MARKER in head or '"generator": "exhume' in head or 'created-by = "exhume"' in head
 
 
+def check_writable(directory: Path, names: Sequence[str], *, force: bool) -> None:
+    """Raise :class:`InputError` if writing ``names`` into ``directory`` would replace a file exhume did not
+    write (and ``force`` is false). Called before any slow work, so that a refusal costs nothing."""
+    if force:
+        return
+    foreign = [directory / name for name in names if (directory / name).exists() and not _ours(directory / name)]
+    if foreign:
+        raise InputError(
+            "refusing to overwrite files exhume did not write: " + ", ".join(str(p) for p in foreign),
+            hint="pass --force to replace them, or -o DIR to write elsewhere",
+        )
+
+
 def write_outputs(directory: Path, outputs: Sequence[Output], *, force: bool) -> list[Path]:
     """Write each output into ``directory``; refuse (before writing anything) to replace a file exhume did
     not write, unless ``force``."""
-    if not force:
-        foreign = [
-            directory / o.name for o in outputs if (directory / o.name).exists() and not _ours(directory / o.name)
-        ]
-        if foreign:
-            raise InputError(
-                "refusing to overwrite files exhume did not write: " + ", ".join(str(p) for p in foreign),
-                hint="pass --force to replace them, or -o DIR to write elsewhere",
-            )
+    check_writable(directory, [o.name for o in outputs], force=force)
     directory.mkdir(parents=True, exist_ok=True)
     written = []
     for output in outputs:

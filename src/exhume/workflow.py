@@ -15,9 +15,11 @@ from exhume.errors import ExhumeError
 from exhume.index import IndexClient
 from exhume.infer import infer
 from exhume.infer.records import Inference
-from exhume.lock.compile import LockResult, compile_lock
+from exhume.lock.compile import CONSTRAINTS_NAME, LockResult, compile_lock
+from exhume.lock.interpreters import available_pythons
 from exhume.lockfiles import (
     Output,
+    check_writable,
     render_constraints,
     render_pylock,
     render_report,
@@ -75,9 +77,17 @@ def lock_repository(path: str, options: LockOptions, *, client: IndexClient | No
     ``allow_unresolved`` is false; errors from inference and locking propagate with their exit codes.
     """
     root = Path(path)
+    names = ["requirements.in", CONSTRAINTS_NAME, "requirements.lock", "exhume-report.json"]
+    if options.pylock:
+        names.append("pylock.toml")
+    if root.is_dir():
+        check_writable(options.output or root, names, force=options.force)
     result = scan(root)
     index = client if client is not None else IndexClient(offline=options.offline)
-    inference = infer(result, releases=index, python=options.python, as_of=options.as_of, pins=options.pins)
+    available = {i.python for i in available_pythons()}
+    inference = infer(
+        result, releases=index, python=options.python, as_of=options.as_of, pins=options.pins, available=available
+    )
     if inference.unresolved and not options.allow_unresolved:
         listing = "; ".join(
             f"{u.module} ({u.locations[0] if u.locations else '?'}): {u.reason}" for u in inference.unresolved
@@ -88,16 +98,18 @@ def lock_repository(path: str, options: LockOptions, *, client: IndexClient | No
         )
     command = regenerate_command(path, options)
     requirements_in = render_requirements_in(inference, command)
+    constraints = render_constraints(inference)
     lock = compile_lock(
         requirements_in,
         python=inference.python,
         as_of=inference.as_of,
         header_command=command,
-        constraints=render_constraints(inference),
+        constraints=constraints,
         client=index,
     )
     outputs = [
         Output(name="requirements.in", text=requirements_in),
+        Output(name=CONSTRAINTS_NAME, text=constraints),
         Output(name="requirements.lock", text=lock.text),
         Output(name="exhume-report.json", text=render_report(inference, lock, command=command)),
     ]

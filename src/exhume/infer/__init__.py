@@ -21,7 +21,7 @@ The documented rules, in the order they apply (README and the report cite them b
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Protocol
@@ -309,7 +309,11 @@ def _python_ok(spec: SpecifierSet, python: str) -> bool:
 
 
 def _pick_python(
-    dists: Sequence[_Dist], evidence: Sequence[tuple[Evidence, SpecifierSet, int]], as_of: datetime, forced: str | None
+    dists: Sequence[_Dist],
+    evidence: Sequence[tuple[Evidence, SpecifierSet, int]],
+    as_of: datetime,
+    forced: str | None,
+    available: Collection[str] | None,
 ) -> tuple[str, str]:
     current = current_python(as_of)
     candidates = (
@@ -318,7 +322,7 @@ def _pick_python(
     if not candidates:
         candidates = list(PYTHONS)
 
-    def score(python: str) -> tuple[int, int, int, int]:
+    def score(python: str) -> tuple[int, int, int, int, int]:
         syntax = sum(w for _, spec, w in evidence if w >= 100 and _python_ok(spec, python))
         installs = 0
         wheels = 0
@@ -333,10 +337,12 @@ def _pick_python(
         cur = PYTHONS.index(current)
         idx = PYTHONS.index(python)
         closeness = -(cur - idx) if idx <= cur else -(100 + idx - cur)
-        return (syntax, installs * 10 + wheels, declared, closeness)
+        # An interpreter to lock with outranks declarations (a README's "Python 3.5" is a hint), never syntax.
+        usable = 1 if available is None or python in available else 0
+        return (syntax, installs * 10 + wheels, usable, declared, closeness)
 
     best = max(candidates, key=score)
-    _, installs, declared, _ = score(best)
+    _, installs, usable, declared, _ = score(best)
     n_syntax = sum(1 for _, _, w in evidence if w >= 100)
     ok_syntax = sum(1 for _, spec, w in evidence if w >= 100 and _python_ok(spec, best))
     reason = (
@@ -344,6 +350,13 @@ def _pick_python(
         f"distributions ({installs % 10} from wheels); declared and stdlib evidence weight {declared}; "
         f"Python {current} was current on {as_of.date()}"
     )
+    if available is not None:
+        shadowed = [p for p in candidates if p not in available and score(p)[:2] == score(best)[:2]]
+        shadowed = [p for p in shadowed if score(p)[3] > declared]
+        if shadowed:
+            reason += f"; Python {', '.join(shadowed)} fits the declarations better but has no interpreter here"
+        if not usable:
+            reason += f"; no interpreter of Python {best} was found here"
     if forced:
         reason = "set with --python"
     return best, reason
@@ -357,9 +370,12 @@ def infer(
     python: str | None = None,
     as_of: datetime | None = None,
     pins: Sequence[Requirement] = (),
+    available: Collection[str] | None = None,
 ) -> Inference:
     """Infer the Python version and a constraint per distribution from a scan. See the module doc for the rules.
 
+    ``available`` lists the Python versions that have an interpreter to lock with; among Pythons equally good
+    for the syntax and the wheels, one of those is preferred over one only the declarations favour.
     Raises :class:`InferenceError` when ``python`` is given and is not one exhume can target.
     """
     if python is not None and python not in PYTHONS:
@@ -426,7 +442,7 @@ def infer(
 
     as_of_value, as_of_reason = _as_of(scan, dists, as_of)
     py_evidence = _python_evidence(scan)
-    chosen_python, python_reason = _pick_python(dists, py_evidence, as_of_value, python)
+    chosen_python, python_reason = _pick_python(dists, py_evidence, as_of_value, python, available)
 
     constraints = []
     for dist in sorted(dists, key=lambda d: d.name):

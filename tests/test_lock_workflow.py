@@ -1,0 +1,116 @@
+"""`exhume lock` end to end on fixture repositories, against the real index (network)."""
+
+from __future__ import annotations
+
+import io
+import shutil
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+from packaging.pylock import Pylock
+from packaging.version import Version
+
+from exhume.cli import main
+from exhume.index import IndexClient
+from exhume.lock.compile import parse_lock
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+AS_OF = "2018-03-15"
+
+
+def _copy(name: str, tmp_path: Path) -> Path:
+    target = tmp_path / name
+    shutil.copytree(FIXTURES / name, target)
+    return target
+
+
+def _run(*argv: str) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    code = main(list(argv), stdout=out, stderr=err)
+    return code, out.getvalue(), err.getvalue()
+
+
+@pytest.fixture(scope="module")
+def tf1_locked(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    repo = _copy("tf1-contrib", tmp_path_factory.mktemp("lock"))
+    code, _, err = _run("lock", str(repo), "--as-of", AS_OF, "--format", "pylock")
+    assert code == 0, err
+    return repo
+
+
+@pytest.mark.network
+def test_tf1_lock_files_and_evidence(tf1_locked: Path) -> None:
+    requirements_in = (tf1_locked / "requirements.in").read_text()
+    tf_line = next(line for line in requirements_in.splitlines() if line.startswith("tensorflow"))
+    # The range comes from tf.contrib and carries the line of code that set it.
+    assert "<2" in tf_line
+    assert "model.py:" in tf_line
+    lock = (tf1_locked / "requirements.lock").read_text()
+    assert f"exhume lock {tf1_locked} --as-of {AS_OF}" in lock
+    assert "Python: 3.6" in lock or "Python 3.6" in lock
+    pins = {p.name: p for p in parse_lock(lock)}
+    assert pins["tensorflow"].version < Version("2")
+    assert all(p.hashes for p in pins.values())
+    assert pins["protobuf"].version < Version("4")
+    # scipy.misc.imread needs Pillow, which the code never imports.
+    assert "pillow" in pins
+
+
+@pytest.mark.network
+def test_as_of_cutoff_holds_for_transitive_dependencies(tf1_locked: Path) -> None:
+    cutoff = datetime.fromisoformat(AS_OF).replace(tzinfo=timezone.utc)
+    client = IndexClient()
+    for pin in parse_lock((tf1_locked / "requirements.lock").read_text()):
+        uploaded = client.project(pin.name).upload_time(Version(str(pin.version)))
+        assert uploaded is not None and uploaded <= cutoff, f"{pin.name}=={pin.version} uploaded {uploaded}"
+
+
+@pytest.mark.network
+def test_pylock_is_valid_pep751(tf1_locked: Path) -> None:
+    import tomllib
+
+    data = tomllib.loads((tf1_locked / "pylock.toml").read_text())
+    pylock = Pylock.from_dict(data)
+    names = {p.name for p in pylock.packages}
+    assert "tensorflow" in names
+    assert all(p.wheels or p.sdist for p in pylock.packages)
+
+
+@pytest.mark.network
+def test_relock_is_byte_identical(tf1_locked: Path) -> None:
+    before = {n: (tf1_locked / n).read_bytes() for n in ("requirements.in", "requirements.lock", "exhume-report.json")}
+    code, _, err = _run("lock", str(tf1_locked), "--as-of", AS_OF, "--format", "pylock")
+    assert code == 0, err
+    after = {n: (tf1_locked / n).read_bytes() for n in before}
+    assert after == before
+
+
+def test_refuses_to_overwrite_foreign_files(tmp_path: Path) -> None:
+    repo = _copy("tf1-contrib", tmp_path)
+    (repo / "requirements.lock").write_text("# my own lock\nsix==1.0\n")
+    code, _, err = _run("lock", str(repo), "--as-of", AS_OF)
+    assert code == 2
+    assert "refusing to overwrite" in err and "requirements.lock" in err
+    assert (repo / "requirements.lock").read_text() == "# my own lock\nsix==1.0\n"
+    assert "Traceback" not in err
+
+
+@pytest.mark.network
+def test_unresolved_import_exits_3(tmp_path: Path) -> None:
+    (tmp_path / "run.py").write_text("import six\nimport zz_no_such_distribution_anywhere\n")
+    code, _, err = _run("lock", str(tmp_path), "--as-of", AS_OF)
+    assert code == 3
+    assert "zz_no_such_distribution_anywhere" in err and "run.py:2" in err
+
+
+def test_missing_path_exits_2(tmp_path: Path) -> None:
+    code, _, err = _run("lock", str(tmp_path / "nope"))
+    assert code == 2
+    assert err.count("\n") <= 2 and "Traceback" not in err
+
+
+def test_bad_date_exits_2(tmp_path: Path) -> None:
+    code, _, err = _run("lock", str(tmp_path), "--as-of", "last tuesday")
+    assert code == 2
+    assert "--as-of" in err
