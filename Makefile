@@ -27,8 +27,17 @@ typecheck: install
 unit: install
 	$(BIN)/python -m pytest -q -m "not network and not docker" $(PYTEST_ARGS)
 
-# Lint, type check and the whole suite, network and Docker tests included.
+# Python versions the Docker tests build local stand-in base images for (no registry is reachable).
+BASE_PYTHONS ?= 2.7 3.6 3.7 3.8
+
+# Lint, type check and the whole suite, network and Docker tests included. The Docker Engine is installed and
+# started here when missing (scripts/engine.sh) and stopped at the end if this run started it.
 test: lint typecheck
+	@set -e; \
+	if scripts/engine.sh status >/dev/null 2>&1; then started=0; else started=1; fi; \
+	host="$$(scripts/engine.sh up)"; \
+	if [ "$$started" = 1 ] && [ -n "$$host" ]; then trap 'scripts/engine.sh down' EXIT; fi; \
+	if [ -n "$$host" ]; then export DOCKER_HOST="$$host"; $(BIN)/python scripts/base_image.py $(BASE_PYTHONS); fi; \
 	$(BIN)/python -m pytest -q -n 2 $(PYTEST_ARGS)
 
 # The main job end to end on the bundled TF1 example: lock, Dockerfile, image build, smoke test.

@@ -52,6 +52,7 @@ __all__ = [
     "parse_lock",
     "tool_env",
     "tool_spec",
+    "virtualenv_runner",
 ]
 
 log = logging.getLogger(__name__)
@@ -296,7 +297,7 @@ def _index_args(url: str) -> list[str]:
     return ["--index-url", url]
 
 
-def _virtualenv_runner(spec: str, index: str, root: Path) -> list[str]:
+def virtualenv_runner(spec: str, index: str, root: Path) -> list[str]:
     """A command line that runs the ``spec`` release of virtualenv with exhume's own interpreter: installed
     once into the cache with ``pip --target``, so that no particular virtualenv needs to be in exhume's
     environment (the current one cannot make 2.7 environments)."""
@@ -340,7 +341,7 @@ def tool_env(interpreter: Interpreter, *, index: str | None = None, root: Path |
         shutil.rmtree(env_dir, ignore_errors=True)
         started = time.monotonic()
         if spec.virtualenv is not None:
-            make = [*_virtualenv_runner(spec.virtualenv, index, root), "--no-download", "--no-periodic-update"]
+            make = [*virtualenv_runner(spec.virtualenv, index, root), "--no-download", "--no-periodic-update"]
             make += ["-p", str(interpreter.path), str(env_dir)]
         else:
             make = [str(interpreter.path), "-m", "venv", str(env_dir)]
