@@ -33,9 +33,7 @@ RECORDS: list[Any] = [
         id="import_relative_optional_guarded",
     ),
     pytest.param(Import(module="yaml", location=NB, dynamic=True), id="import_dynamic"),
-    pytest.param(
-        ApiRef(name="keras.models.Model", location=PY, call=True, keywords=("input", "output")), id="api_ref"
-    ),
+    pytest.param(ApiRef(name="keras.models.Model", location=PY, call=True, keywords=("input", "output")), id="api_ref"),
     pytest.param(SyntaxFeature(feature="f-string", python=SpecifierSet(">=3.6"), location=PY), id="syntax"),
     pytest.param(
         DeclaredRequirement(name="tensorflow", text="tensorflow>=1.4", source="requirements", location=PY, extra="gpu"),

@@ -28,7 +28,7 @@ from typing import Any, Protocol
 
 from exhume.errors import ExhumeError, InputError
 from exhume.index import default_cache_dir, index_url
-from exhume.lock.compile import virtualenv_runner, cache_root, isolated_pip_env, tool_spec
+from exhume.lock.compile import cache_root, isolated_pip_env, tool_spec, virtualenv_runner
 from exhume.lock.interpreters import find_interpreter, parse_python
 
 __all__ = [
