@@ -71,7 +71,7 @@ INCLUDE = (
 )
 # Bump when the way a root file system or an interpreter layer is made changes, so caches are not reused.
 ROOTFS_FORMAT = 1
-PYTHON_FORMAT = 2
+PYTHON_FORMAT = 3  # 3: the stand-in carries the host trust store
 # Kept from the interpreter's site-packages: what the official images ship. Everything else is this
 # machine's, and would leak into every image.
 KEEP_SITE = re.compile(
@@ -366,11 +366,13 @@ def python_image(
 ) -> str:
     """The stand-in image for ``python``: found by its recipe label, or built now."""
     interpreter, prefix = relocatable_interpreter(python)
+    trust = host_ca_bundle()
     recipe = {
         "rootfs": rootfs_recipe(suite),
         "format": PYTHON_FORMAT,
         "python": str(interpreter.version),
         "prefix": str(prefix),
+        "trust": digest(trust.read_bytes().decode("utf-8", "replace")) if trust else None,
     }
     key = digest(recipe)
     tag = template.format(python=python)
@@ -393,11 +395,22 @@ def python_image(
             interpreter_layer(prefix, python, context / "python.tar")
             log.debug("interpreter layer written in %.1fs", time.monotonic() - layer_started)
             major = python.split(".", maxsplit=1)[0]
+            trust_lines = []
+            if trust is not None:
+                # The stand-in trusts what this machine trusts (a proxy's own CA included), so that pip inside
+                # builds reaches the index the way the host does; pip's vendored certifi would not know it.
+                shutil.copyfile(trust, context / "ca-certificates.crt")
+                bundle = "/etc/ssl/certs/ca-certificates.crt"
+                trust_lines = [
+                    f"COPY ca-certificates.crt {bundle}",
+                    f"ENV PIP_CERT={bundle} SSL_CERT_FILE={bundle} REQUESTS_CA_BUNDLE={bundle}",
+                ]
             (context / "Dockerfile").write_text(
                 "\n".join(
                     [
                         f"FROM {base}",
                         "ADD python.tar /",
+                        *trust_lines,
                         f"ENV PATH={ENV_PATH} LANG=C.UTF-8",
                         "RUN ldconfig && python --version",
                         f'LABEL exhume.base-recipe="{key}" exhume.python="{interpreter.version}" '
@@ -412,6 +425,17 @@ def python_image(
         _prune(engine)
         log.info("%s: built from %s in %.1fs", tag, interpreter.path, time.monotonic() - started)
         return tag
+
+
+def host_ca_bundle() -> Path | None:
+    """The certificate bundle this machine's pip and Python trust: PIP_CERT, SSL_CERT_FILE or
+    REQUESTS_CA_BUNDLE when set, else Debian's bundle; None when there is none."""
+    for name in ("PIP_CERT", "SSL_CERT_FILE", "REQUESTS_CA_BUNDLE"):
+        value = os.environ.get(name)
+        if value and Path(value).is_file():
+            return Path(value)
+    default = Path("/etc/ssl/certs/ca-certificates.crt")
+    return default if default.is_file() else None
 
 
 def _prune(engine: DockerEngine) -> None:

@@ -1,0 +1,122 @@
+"""`exhume build` for real: lock, Dockerfile, image build through the Docker Engine, smoke tests with the network
+off, repair. Each test builds an image FROM a local stand-in base image (no registry is reachable here)."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+
+from exhume.build.engine import DockerEngine, VenvEngine
+from exhume.build.pipeline import BuildOptions, build_repository
+from exhume.build.report import BuildReport, render_junit
+from exhume.build.smoke import Verdict
+from exhume.workflow import LockOptions
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+TEMPLATE = "exhume-local/python:{python}-slim"
+
+pytestmark = [pytest.mark.network, pytest.mark.slow]
+
+
+def _copy(name: str, tmp_path: Path) -> Path:
+    target = tmp_path / name
+    shutil.copytree(FIXTURES / name, target)
+    return target
+
+
+def _options(as_of: str, **lock: object) -> BuildOptions:
+    date = datetime.fromisoformat(as_of).replace(tzinfo=timezone.utc)
+    return BuildOptions(lock=replace(LockOptions(as_of=date, force=True), **lock), base_image=TEMPLATE, max_repairs=2)
+
+
+def _checks(report: BuildReport) -> dict[str, Verdict]:
+    return {o.check.id: o.verdict for o in report.final.outcomes}
+
+
+def _build(
+    name: str, as_of: str, tmp_path: Path, engine: DockerEngine, base_image: Callable[[str], str], python: str
+) -> BuildReport:
+    base_image(python)
+    repo = _copy(name, tmp_path)
+    return build_repository(str(repo), _options(as_of), engine=engine)
+
+
+@pytest.mark.docker
+def test_tf1_image_resolves_contrib(
+    tmp_path: Path, docker_engine: DockerEngine, base_image: Callable[[str], str]
+) -> None:
+    report = _build("tf1-contrib", "2018-03-15", tmp_path, docker_engine, base_image, "3.6")
+    assert report.passed, report.to_dict()
+    final = report.final
+    assert final.python == "3.6"
+    assert dict(final.pins)["tensorflow"].startswith("1.")
+    checks = _checks(report)
+    assert checks["import:tensorflow"] is Verdict.PASSED
+    api = next(o for o in final.outcomes if o.check.id == "api:tensorflow")
+    resolved = {name for name, ok, _ in api.check.names if ok}
+    assert "tensorflow.contrib.layers.xavier_initializer" in resolved
+    assert "<testsuite" in render_junit(report)
+
+
+@pytest.mark.docker
+def test_python2_image(tmp_path: Path, docker_engine: DockerEngine, base_image: Callable[[str], str]) -> None:
+    report = _build("python2-only", "2016-06-01", tmp_path, docker_engine, base_image, "2.7")
+    assert report.final.python == "2.7"
+    assert report.passed, report.to_dict()
+
+
+@pytest.mark.docker
+def test_pytorch_image(tmp_path: Path, docker_engine: DockerEngine, base_image: Callable[[str], str]) -> None:
+    report = _build("pytorch-0x", "2018-03-01", tmp_path, docker_engine, base_image, "3.6")
+    assert report.passed, report.to_dict()
+    assert dict(report.final.pins)["torch"].startswith("0.")
+
+
+@pytest.mark.docker
+def test_notebook_image(tmp_path: Path, docker_engine: DockerEngine, base_image: Callable[[str], str]) -> None:
+    report = _build("notebooks-only", "2018-01-15", tmp_path, docker_engine, base_image, "3.6")
+    assert report.passed, report.to_dict()
+
+
+@pytest.mark.docker
+def test_repair_adds_the_hidden_dependency(
+    tmp_path: Path, docker_engine: DockerEngine, base_image: Callable[[str], str]
+) -> None:
+    report = _build("repair-hidden-import", "2019-06-01", tmp_path, docker_engine, base_image, "3.7")
+    assert len(report.rounds) == 2, report.to_dict()
+    first, second = report.rounds
+    assert not first.passed
+    assert any(r.requirement is not None and r.requirement.name == "pyyaml" for r in first.repairs)
+    assert second.passed
+    assert "pyyaml" in dict(second.pins)
+
+
+@pytest.mark.docker
+def test_code_only_change_reuses_the_dependency_layer(
+    tmp_path: Path, docker_engine: DockerEngine, base_image: Callable[[str], str]
+) -> None:
+    base_image("3.7")
+    repo = _copy("repair-hidden-import", tmp_path)
+    options = replace(_options("2019-06-01", pins=()), max_repairs=0, smoke_cmd=None)
+    logs: list[str] = []
+    build_repository(str(repo), options, engine=docker_engine)
+    (repo / "run.py").write_text((repo / "run.py").read_text() + "\n# a code-only change\n")
+    build_repository(str(repo), options, engine=docker_engine, progress=logs.append)
+    text = "\n".join(logs)
+    install_step = text.index("--require-hashes")
+    assert "Using cache" in text[install_step : install_step + 400]
+
+
+def test_venv_engine_validates_tf1_lock(tmp_path: Path) -> None:
+    """Issue 4's integration test: the TF1 lock installs with --require-hashes into a fresh interpreter of the
+    chosen version, and tensorflow.contrib.layers.xavier_initializer resolves there."""
+    repo = _copy("tf1-contrib", tmp_path)
+    report = build_repository(str(repo), replace(_options("2018-03-15"), base_image=None), engine=VenvEngine())
+    assert report.passed, report.to_dict()
+    api = next(o for o in report.final.outcomes if o.check.id == "api:tensorflow")
+    assert ("tensorflow.contrib.layers.xavier_initializer", True, None) in api.check.names
