@@ -593,9 +593,9 @@ def test_locate_is_only_asked_about_lines_of_the_source() -> None:
 BAD_INPUT_CASES = [
     pytest.param(b"import os\x00\x01\x02", [WarningCode.BINARY], [], id="nul_byte__binary"),
     pytest.param("import os\x00", [WarningCode.BINARY], [], id="nul_char_in_text__binary"),
-    pytest.param(b"import os\nx = '\xe9'\n", [], ["os"], id="latin1_undeclared__silent"),
+    pytest.param(b"import os\nx = '\xe9'\n", [WarningCode.UNDECODABLE], ["os"], id="latin1_undeclared__warned"),
     pytest.param(b"# -*- coding: latin-1 -*-\nx = '\xe9'\nimport os\n", [], ["os"], id="latin1_declared"),
-    pytest.param(b"# x = '\xe9'\nimport os\n", [], ["os"], id="latin1_in_first_line_no_cookie"),
+    pytest.param(b"# x = '\xe9'\nimport os\n", [WarningCode.UNDECODABLE], ["os"], id="latin1_in_first_line_no_cookie"),
     pytest.param(b"# -*- coding: klingon -*-\nimport os\n", [WarningCode.UNDECODABLE], ["os"], id="unknown_cookie"),
     pytest.param(b"# coding: utf-8\nx = '\xe9'\nimport os\n", [WarningCode.UNDECODABLE], ["os"], id="cookie_lies"),
     pytest.param(b"\xef\xbb\xbfimport os\n", [], ["os"], id="utf8_bom"),

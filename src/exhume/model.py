@@ -172,6 +172,9 @@ class ApiRef:
     location: Location
     call: bool = False
     keywords: tuple[str, ...] = ()
+    # True when the name was bound by an optional import (inside try/except ImportError) or one under a
+    # Python-version test: the code copes without it, so it is evidence of nothing and need not resolve.
+    conditional: bool = False
 
     @property
     def top_level(self) -> str:
@@ -183,6 +186,8 @@ class ApiRef:
             data["call"] = True
         if self.keywords:
             data["keywords"] = list(self.keywords)
+        if self.conditional:
+            data["conditional"] = True
         return data
 
     @classmethod
@@ -192,6 +197,7 @@ class ApiRef:
             location=Location.from_dict(data["location"]),
             call=data.get("call", False),
             keywords=tuple(data.get("keywords", ())),
+            conditional=data.get("conditional", False),
         )
 
 

@@ -66,7 +66,7 @@ def scan(root: Path, *, jobs: int | None = None, progress: Callable[[int, int], 
         modules=classified.modules,
         distributions=classified.distributions,
         imports=tuple(sorted(facts.imports, key=lambda i: (i.location, i.level, i.module))),
-        api_refs=tuple(sorted(facts.api_refs, key=lambda r: (r.location, r.name))),
+        api_refs=classified.api_refs,
         syntax=tuple(sorted(facts.syntax, key=lambda s: (s.location, s.feature))),
         python=tuple(
             sorted(

@@ -6,7 +6,7 @@ from __future__ import annotations
 import posixpath
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from packaging.utils import canonicalize_name
 
@@ -49,6 +49,39 @@ class Classification:
     modules: tuple[ModuleUse, ...]
     distributions: tuple[DistributionUse, ...]
     stdlib_python: tuple[PythonEvidence, ...]
+    api_refs: tuple[ApiRef, ...]
+
+
+def mark_conditional(imports: Sequence[Import], api_refs: Sequence[ApiRef]) -> list[ApiRef]:
+    """Mark the references whose name was bound by an optional or version-guarded import.
+
+    Per file, each import binds a prefix (``itertools`` for ``import itertools``, ``itertools.izip`` for
+    ``from itertools import izip``); the longest prefix that matches a reference decides whether it is
+    conditional, so a guarded ``from itertools import izip`` beside a plain ``import itertools`` still makes
+    ``itertools.izip`` conditional.
+    """
+    bindings: dict[str, dict[str, bool]] = defaultdict(dict)
+    for imp in imports:
+        if imp.level or not imp.module:
+            continue
+        conditional = imp.optional or imp.guard is not None
+        prefixes = [f"{imp.module}.{n}" for n in imp.names if n != "*"] if imp.names else [imp.module]
+        per_file = bindings[imp.location.path]
+        for prefix in prefixes:
+            # An unconditional binding anywhere in the file wins over a conditional one of the same name.
+            per_file[prefix] = per_file.get(prefix, True) and conditional
+    marked = []
+    for ref in api_refs:
+        per_file = bindings.get(ref.location.path, {})
+        parts = ref.name.split(".")
+        decided = False
+        for end in range(len(parts), 0, -1):
+            prefix = ".".join(parts[:end])
+            if prefix in per_file:
+                decided = per_file[prefix]
+                break
+        marked.append(replace(ref, conditional=True) if decided else ref)
+    return marked
 
 
 def _module_key(imp: Import) -> str:
@@ -142,9 +175,14 @@ def classify(
         modules.append(use)
 
     # API references: stdlib names bound the Python version; third-party ones go to their distribution.
+    # Conditional ones (bound by optional or version-guarded imports) are kept but are evidence of nothing.
+    api_refs = sorted(mark_conditional(imports, api_refs), key=lambda r: (r.location, r.name))
     refs_by_dist: dict[str, list[ApiRef]] = defaultdict(list)
     seen_stdlib_names: set[str] = set()
-    for ref in sorted(api_refs, key=lambda r: (r.location, r.name)):
+    module_index = _module_index(third_party)
+    for ref in api_refs:
+        if ref.conditional:
+            continue
         kind = top_kind.get(ref.top_level)
         if kind is ModuleKind.STDLIB:
             if ref.name in seen_stdlib_names:
@@ -156,7 +194,7 @@ def classify(
                     PythonEvidence(python=spec, source=f"stdlib name {ref.name}", location=ref.location)
                 )
         elif kind is ModuleKind.THIRD_PARTY:
-            dist = _dist_for_ref(ref.name, third_party)
+            dist = _dist_for_ref(ref.name, module_index)
             if dist:
                 refs_by_dist[dist].append(ref)
 
@@ -197,18 +235,31 @@ def classify(
     distributions.sort(key=lambda d: (not d.imported, d.name))
     python_evidence.sort(key=lambda p: (p.location, p.source))
     return Classification(
-        modules=tuple(modules), distributions=tuple(distributions), stdlib_python=tuple(python_evidence)
+        modules=tuple(modules),
+        distributions=tuple(distributions),
+        stdlib_python=tuple(python_evidence),
+        api_refs=tuple(api_refs),
     )
 
 
-def _dist_for_ref(name: str, third_party: Mapping[str, Iterable[ModuleUse]]) -> str | None:
-    """The distribution whose imported module is the longest prefix of ``name``."""
-    best: tuple[int, str] | None = None
+def _module_index(third_party: Mapping[str, Iterable[ModuleUse]]) -> dict[str, list[tuple[str, str]]]:
+    """Top-level name → (imported module, its distribution), longest module first."""
+    index: dict[str, list[tuple[str, str]]] = defaultdict(list)
     for dist, uses in third_party.items():
         for use in uses:
-            module = use.module
-            if name == module or name.startswith(module + ".") or name.split(".", 1)[0] == module.split(".")[0]:
-                score = len(module) if (name == module or name.startswith(module + ".")) else 0
-                if best is None or score > best[0]:
-                    best = (score, dist)
-    return best[1] if best else None
+            index[use.module.split(".", 1)[0]].append((use.module, dist))
+    for entries in index.values():
+        entries.sort(key=lambda e: (-len(e[0]), e[0], e[1]))
+    return index
+
+
+def _dist_for_ref(name: str, index: Mapping[str, list[tuple[str, str]]]) -> str | None:
+    """The distribution whose imported module is the longest prefix of ``name`` (else any module with the
+    same top-level name: ``google.x`` may come through ``import google``)."""
+    entries = index.get(name.split(".", 1)[0])
+    if not entries:
+        return None
+    for module, dist in entries:
+        if name == module or name.startswith(module + "."):
+            return dist
+    return entries[-1][1]

@@ -110,7 +110,8 @@ def _warning(code: WarningCode, message: str, location: Location) -> ScanWarning
 
 
 def _decode(data: bytes, path: str, facts: FileFacts, locate: Locate) -> str | None:
-    """Bytes to text the way Python would read them, with silent fallbacks for undeclared encodings."""
+    """Bytes to text the way Python would read them; undeclared non-UTF-8 bytes are read as Latin-1 with a
+    warning."""
     if b"\x00" in data:
         facts.warnings.append(_warning(WarningCode.BINARY, "a NUL byte in Python source", locate(1)))
         return None
@@ -141,8 +142,19 @@ def _decode(data: bytes, path: str, facts: FileFacts, locate: Locate) -> str | N
         data = data[len(codecs.BOM_UTF8) :]
     try:
         return data.decode("utf-8")
-    except UnicodeDecodeError:
-        logger.debug("%s: not UTF-8, read as Latin-1", path)
+    except UnicodeDecodeError as exc:
+        # Neither Python runs such a file (2.7 wants a cookie for non-ASCII, 3 wants UTF-8), so say so; the
+        # Latin-1 reading still gives its imports.
+        if _declared_cookie(data) is None:
+            line = data[: exc.start].count(b"\n") + 1
+            facts.warnings.append(
+                _warning(
+                    WarningCode.UNDECODABLE,
+                    f"byte 0x{data[exc.start]:02x} is not UTF-8 and no coding cookie declares another encoding; "
+                    "read as Latin-1",
+                    locate(line),
+                )
+            )
         return data.decode("latin-1")
 
 
