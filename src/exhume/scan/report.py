@@ -12,9 +12,16 @@ from exhume.scan.result import ModuleKind, ScanResult
 __all__ = ["render_json", "render_text"]
 
 
-def render_json(result: ScanResult) -> str:
-    """The scan as JSON: sorted keys, two-space indent, a final newline. Same tree, same bytes."""
-    return json.dumps(result.to_dict(), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+def render_json(result: ScanResult, *, indent: int | None = None) -> str:
+    """The scan as JSON: sorted keys, a final newline. Same tree, same bytes.
+
+    Compact by default: a large repository has hundreds of thousands of located facts, and only the compact
+    form is written by the json module's C encoder (an indented dump is several times slower); ``indent``
+    asks for the readable form.
+    """
+    if indent is None:
+        return json.dumps(result.to_dict(), sort_keys=True, ensure_ascii=False, separators=(",", ":")) + "\n"
+    return json.dumps(result.to_dict(), indent=indent, sort_keys=True, ensure_ascii=False) + "\n"
 
 
 def _where(locations: Iterable[Location]) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -101,18 +101,22 @@ class DistributionUse:
         data: dict[str, Any] = {"name": self.name, "modules": list(self.modules), "imported": self.imported}
         if self.optional:
             data["optional"] = True
-        data["api_refs"] = [r.to_dict() for r in self.api_refs]
+        # The references themselves, with locations, are in the scan's top-level list; here only their names.
+        data["api_names"] = sorted({r.name for r in self.api_refs})
         data["declared"] = [d.to_dict() for d in self.declared]
         data["versions"] = [v.to_dict() for v in self.versions]
         return data
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> DistributionUse:
+    def from_dict(cls, data: Mapping[str, Any], refs: Sequence[ApiRef] = ()) -> DistributionUse:
+        """Read a dict written by :meth:`to_dict`; ``refs`` are the scan's references, from which the ones
+        named in ``api_names`` are taken back (in their order)."""
+        names = set(data.get("api_names", ()))
         return cls(
             name=data["name"],
             modules=tuple(data["modules"]),
             optional=data.get("optional", False),
-            api_refs=tuple(ApiRef.from_dict(d) for d in data.get("api_refs", ())),
+            api_refs=tuple(r for r in refs if r.name in names and not r.conditional),
             declared=tuple(DeclaredRequirement.from_dict(d) for d in data.get("declared", ())),
             versions=tuple(VersionEvidence.from_dict(d) for d in data.get("versions", ())),
             imported=data.get("imported", True),
@@ -164,14 +168,15 @@ class ScanResult:
     def from_dict(cls, data: Mapping[str, Any]) -> ScanResult:
         if data.get("schema") != SCHEMA:
             raise ValueError(f"scan schema {data.get('schema')!r} is not {SCHEMA}")
+        refs = tuple(ApiRef.from_dict(d) for d in data["api_refs"])
         return cls(
             root=data["root"],
             as_of=AsOf.from_dict(data["as_of"]),
             file_counts=dict(data["files"]),
             modules=tuple(ModuleUse.from_dict(d) for d in data["modules"]),
-            distributions=tuple(DistributionUse.from_dict(d) for d in data["distributions"]),
+            distributions=tuple(DistributionUse.from_dict(d, refs) for d in data["distributions"]),
             imports=tuple(Import.from_dict(d) for d in data["imports"]),
-            api_refs=tuple(ApiRef.from_dict(d) for d in data["api_refs"]),
+            api_refs=refs,
             syntax=tuple(SyntaxFeature.from_dict(d) for d in data["python"]["syntax"]),
             python=tuple(PythonEvidence.from_dict(d) for d in data["python"]["evidence"]),
             declared=tuple(DeclaredRequirement.from_dict(d) for d in data["declared"]),
