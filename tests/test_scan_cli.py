@@ -159,3 +159,20 @@ def test_unwritable_output__exit_2(tf1: Path, tmp_path: Path) -> None:
     code, _, err = run(["scan", str(tf1), "-o", str(tmp_path / "missing-dir" / "scan.json")])
     assert code == 2
     assert "Traceback" not in err
+
+
+def test_scan_cache_gives_the_same_result_and_reads_changes(tmp_path: Path) -> None:
+    from exhume.scan import scan as scan_tree
+
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / "a.py").write_text("import numpy as np\nnp.zeros(3)\n")
+    (repo / "b.py").write_text("import yaml\n")
+    cache = tmp_path / "cache"
+    cold = render_json(scan_tree(repo, cache_dir=cache))
+    assert any(cache.rglob("*")), "nothing was cached"
+    assert render_json(scan_tree(repo, cache_dir=cache)) == cold
+    assert render_json(scan_tree(repo)) == cold
+    (repo / "b.py").write_text("import scipy\n")
+    changed = json.loads(render_json(scan_tree(repo, cache_dir=cache)))
+    assert {d["name"] for d in changed["distributions"]} == {"numpy", "scipy"}

@@ -50,10 +50,13 @@ def _cmd_scan(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     from exhume.scan.report import render_json, render_text
 
     progress = _progress_printer(stderr) if stderr.isatty() and not args.quiet else None
-    result = scan(Path(args.path), jobs=args.jobs, progress=progress)
+    from exhume.scan.cache import default_scan_cache_dir
+
+    cache = None if args.no_cache else default_scan_cache_dir()
+    result = scan(Path(args.path), jobs=args.jobs, progress=progress, cache_dir=cache)
     if progress is not None:
         stderr.write("\r\033[K")
-    text = render_json(result) if args.format == "json" else render_text(result)
+    text = render_json(result, indent=args.indent) if args.format == "json" else render_text(result)
     _write_output(text, args.output, stdout)
     return EXIT_OK
 
@@ -245,6 +248,8 @@ def build_parser() -> argparse.ArgumentParser:
     scan.add_argument("-o", "--output", help="write the report to this file instead of standard output")
     scan.add_argument("-j", "--jobs", type=int, default=None, help="worker processes (default: CPU count)")
     scan.add_argument("-q", "--quiet", action="store_true", help="no progress on standard error")
+    scan.add_argument("--no-cache", action="store_true", help="read every file again (no per-file result cache)")
+    scan.add_argument("--indent", type=int, default=None, help="with --format json: indent the JSON by this many")
     scan.set_defaults(handler=_cmd_scan)
 
     lock = sub.add_parser("lock", help="infer versions and write requirements.in, requirements.lock and a report")

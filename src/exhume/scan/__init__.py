@@ -31,10 +31,18 @@ MAX_NOTEBOOK_BYTES = 50 * 1024 * 1024
 _PARALLEL_THRESHOLD = 200
 
 
-def scan(root: Path, *, jobs: int | None = None, progress: Callable[[int, int], None] | None = None) -> ScanResult:
+def scan(
+    root: Path,
+    *,
+    jobs: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    cache_dir: Path | None = None,
+) -> ScanResult:
     """Scan the repository at ``root`` and return every fact found, each with its location.
 
     ``jobs`` is the number of worker processes (default: the CPU count; 1 reads in this process).
+    ``cache_dir`` keeps each Python file's and notebook's reader result by content, so a second scan reads
+    only what changed (None: no cache).
     ``progress(done, total)`` is called as files are read. Raises :class:`InputError` only when ``root``
     is not a folder; everything wrong inside the tree becomes a warning in the result.
     """
@@ -51,7 +59,7 @@ def scan(root: Path, *, jobs: int | None = None, progress: Callable[[int, int], 
     counts: Counter[str] = Counter()
     for source in walked.files:
         counts[source.kind.value] += 1
-    for index, one in enumerate(_read_all(root, walked.files, jobs), start=1):
+    for index, one in enumerate(_read_all(root, walked.files, jobs, cache_dir), start=1):
         facts.extend(one)
         if progress is not None:
             progress(index, len(walked.files))
@@ -91,29 +99,33 @@ def _unique(declared: Iterable[DeclaredRequirement]) -> list[DeclaredRequirement
     return list(seen.values())
 
 
-def _read_all(root: Path, files: list[SourceFile], jobs: int | None) -> Iterator[FileFacts]:
+def _read_all(root: Path, files: list[SourceFile], jobs: int | None, cache_dir: Path | None) -> Iterator[FileFacts]:
     workers = jobs if jobs is not None else (os.cpu_count() or 1)
     if workers <= 1 or len(files) < _PARALLEL_THRESHOLD:
         for source in files:
-            yield read_file(root, source)
+            yield read_file(root, source, cache_dir=cache_dir)
         return
     with ProcessPoolExecutor(max_workers=workers) as pool:
         chunk = max(1, min(64, len(files) // (workers * 8)))
-        yield from pool.map(_read_file_star, _pairs(root, files), chunksize=chunk)
+        yield from pool.map(_read_file_star, _triples(root, files, cache_dir), chunksize=chunk)
 
 
-def _pairs(root: Path, files: Iterable[SourceFile]) -> Iterator[tuple[Path, SourceFile]]:
+def _triples(
+    root: Path, files: Iterable[SourceFile], cache_dir: Path | None
+) -> Iterator[tuple[Path, SourceFile, Path | None]]:
     for source in files:
-        yield root, source
+        yield root, source, cache_dir
 
 
-def _read_file_star(pair: tuple[Path, SourceFile]) -> FileFacts:
-    return read_file(*pair)
+def _read_file_star(args: tuple[Path, SourceFile, Path | None]) -> FileFacts:
+    root, source, cache_dir = args
+    return read_file(root, source, cache_dir=cache_dir)
 
 
-def read_file(root: Path, source: SourceFile) -> FileFacts:
+def read_file(root: Path, source: SourceFile, *, cache_dir: Path | None = None) -> FileFacts:
     """Read one file with the reader for its kind. Never raises: problems become warnings."""
     from exhume.scan import declared, notebooks, pysource
+    from exhume.scan.cache import ScanCache
 
     location = Location(path=source.relpath)
     limit = MAX_NOTEBOOK_BYTES if source.kind is FileKind.NOTEBOOK else MAX_SOURCE_BYTES
@@ -135,15 +147,21 @@ def read_file(root: Path, source: SourceFile) -> FileFacts:
             ScanWarning(code=WarningCode.UNREADABLE, message=exc.strerror or str(exc), location=location)
         )
         return facts
+    cache = ScanCache(cache_dir) if cache_dir is not None and source.kind is not FileKind.DECLARATION else None
     try:
-        if source.kind is FileKind.NOTEBOOK:
-            return notebooks.read_notebook(source.relpath, data)
-        if source.kind is FileKind.PYTHON:
-            facts = pysource.analyze_source(data, path=source.relpath)
-            if declared.is_declaration_file(source.relpath):
-                facts.extend(declared.read_declarations(root, source.relpath, _decode_text(data)))
-            return facts
-        return declared.read_declarations(root, source.relpath, _decode_text(data))
+        found = cache.get(source.relpath, source.kind.value, data) if cache else None
+        if found is None:
+            if source.kind is FileKind.NOTEBOOK:
+                found = notebooks.read_notebook(source.relpath, data)
+            elif source.kind is FileKind.PYTHON:
+                found = pysource.analyze_source(data, path=source.relpath)
+            else:
+                return declared.read_declarations(root, source.relpath, _decode_text(data))
+            if cache:
+                cache.put(source.relpath, source.kind.value, data, found)
+        if source.kind is FileKind.PYTHON and declared.is_declaration_file(source.relpath):
+            found.extend(declared.read_declarations(root, source.relpath, _decode_text(data)))
+        return found
     except Exception as exc:  # a reader's bug must not stop the scan; it is reported
         facts = FileFacts()
         facts.warnings.append(
