@@ -46,6 +46,7 @@ demo: install
 
 bench: install
 	$(BIN)/python benchmarks/scan_bench.py --write BENCHMARKS.md
+	$(BIN)/python benchmarks/pipeline_bench.py --write BENCHMARKS.md
 
 kb: install
 	$(BIN)/python scripts/gen_api_index.py --all

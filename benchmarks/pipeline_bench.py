@@ -1,0 +1,158 @@
+"""Time `exhume lock` (cold and warm) on the fixtures, and `exhume build` (cold, then after a code-only change),
+and write the figures into BENCHMARKS.md.
+
+    .venv/bin/python benchmarks/pipeline_bench.py --write BENCHMARKS.md [--no-build]
+
+Cold means an empty exhume cache (index pages, tool environments for pip-compile, lock results) in a scratch
+folder; pip's own download cache is the machine's, as a user's would be. Warm is the same command again.
+Builds use the Docker Engine named by DOCKER_HOST (or started by scripts/engine.sh) and the local stand-in base
+images; cold means no image layers for that fixture yet.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = ROOT / "fixtures"
+START = "<!-- pipeline-bench:start -->"
+END = "<!-- pipeline-bench:end -->"
+# Fixture → the date its code would have been written at (fixtures have no git history of their own).
+LOCKS = {
+    "tf1-contrib": "2018-03-15",
+    "keras-standalone": "2018-06-01",
+    "pytorch-0x": "2018-03-01",
+    "python2-only": "2016-06-01",
+    "notebooks-only": "2018-01-15",
+}
+BASE = "exhume-local/python:{python}-slim"
+
+
+@dataclass(frozen=True, slots=True)
+class Timing:
+    seconds: float
+    status: int
+    tail: str
+
+
+def _exhume() -> str:
+    beside = Path(sys.executable).parent / "exhume"
+    return str(beside) if beside.exists() else "exhume"
+
+
+def run(argv: list[str], env: dict[str, str]) -> Timing:
+    started = time.perf_counter()
+    proc = subprocess.run(argv, env=env, capture_output=True, text=True, check=False)
+    tail = (proc.stderr or proc.stdout).strip().splitlines()[-1:] or [""]
+    return Timing(seconds=time.perf_counter() - started, status=proc.returncode, tail=tail[0][:160])
+
+
+def bench_locks(scratch: Path) -> list[tuple[str, Timing, Timing]]:
+    env = {**os.environ, "EXHUME_CACHE_DIR": str(scratch / "cache")}
+    rows = []
+    for name, as_of in LOCKS.items():
+        repo = scratch / name
+        shutil.copytree(FIXTURES / name, repo)
+        argv = [_exhume(), "lock", str(repo), "--as-of", as_of, "--force"]
+        cold = run(argv, env)
+        warm = run(argv, env)
+        print(f"lock {name}: cold {cold.seconds:.1f}s warm {warm.seconds:.1f}s", file=sys.stderr)
+        rows.append((name, cold, warm))
+    return rows
+
+
+def bench_build(scratch: Path) -> tuple[Timing, Timing] | None:
+    host = subprocess.run(
+        ["bash", str(ROOT / "scripts" / "engine.sh"), "up"], capture_output=True, text=True, check=False
+    )
+    if not host.stdout.strip():
+        return None
+    env = {**os.environ, "DOCKER_HOST": host.stdout.strip()}
+    subprocess.run([sys.executable, str(ROOT / "scripts" / "base_image.py"), "3.6"], env=env, check=True)
+    repo = scratch / "build" / "tf1-contrib"
+    shutil.copytree(FIXTURES / "tf1-contrib", repo)
+    tag = f"exhume-bench/tf1-contrib:{int(time.time())}"
+    argv = [_exhume(), "build", str(repo), "--as-of", LOCKS["tf1-contrib"], "--base-image", BASE, "--tag", tag]
+    argv += ["--force", "-q", "--max-repairs", "0"]
+    # Cold: no layer of this fixture's image exists yet (the lock step is warm from bench_locks' pip cache).
+    subprocess.run(
+        ["docker", "--host", env["DOCKER_HOST"], "builder", "prune", "-af"], capture_output=True, check=False
+    )
+    cold = run(argv, env)
+    (repo / "train.py").write_text((repo / "train.py").read_text() + "\n# a code-only change\n")
+    code_only = run(argv, env)
+    print(f"build: cold {cold.seconds:.1f}s, after a code-only change {code_only.seconds:.1f}s", file=sys.stderr)
+    return cold, code_only
+
+
+def render(locks: list[tuple[str, Timing, Timing]], build: tuple[Timing, Timing] | None) -> str:
+    def cell(t: Timing) -> str:
+        return f"{t.seconds:.1f} s" if t.status == 0 else f"failed (exit {t.status}: {t.tail})"
+
+    lines = [
+        START,
+        "## Lock and build times (issues 4 and 5)",
+        "",
+        f"- Machine: {os.cpu_count()} cores; load average at the end {os.getloadavg()[0]:.1f}.",
+        "- Lock: `exhume lock <fixture copy> --as-of <date> --force`. Cold = empty exhume cache (index pages, the "
+        "pip-compile tool environment of the target Python, lock results); warm = the same command again.",
+        "",
+        "| fixture | as of | cold | warm |",
+        "| --- | --- | --- | --- |",
+    ]
+    lines += [f"| {name} | {LOCKS[name]} | {cell(cold)} | {cell(warm)} |" for name, cold, warm in locks]
+    lines.append("")
+    if build is not None:
+        cold, code_only = build
+        lines += [
+            "- Build: `exhume build <tf1-contrib copy> --as-of 2018-03-15 --base-image "
+            "'exhume-local/python:{python}-slim'` through the Docker Engine, smoke tests included.",
+            "",
+            "| build | time |",
+            "| --- | --- |",
+            f"| cold (no image layers for it) | {cell(cold)} |",
+            f"| after a code-only change (dependency layers reused) | {cell(code_only)} |",
+            "",
+        ]
+    else:
+        lines += ["- Build: no Docker Engine could be started on this machine; not measured.", ""]
+    lines += ["Regenerate with `.venv/bin/python benchmarks/pipeline_bench.py --write BENCHMARKS.md`.", END]
+    return "\n".join(lines) + "\n"
+
+
+def write_section(path: Path, section: str) -> None:
+    text = path.read_text(encoding="utf-8") if path.exists() else "# exhume benchmarks\n"
+    pattern = re.compile(re.escape(START) + r".*?" + re.escape(END) + r"\n?", re.DOTALL)
+    text = (
+        pattern.sub(lambda _: section, text, count=1) if pattern.search(text) else text.rstrip("\n") + "\n\n" + section
+    )
+    path.write_text(text, encoding="utf-8")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--write", type=Path)
+    parser.add_argument("--no-build", action="store_true")
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory(prefix="exhume-pipeline-bench-") as tmp:
+        scratch = Path(tmp)
+        locks = bench_locks(scratch)
+        build = None if args.no_build else bench_build(scratch)
+    section = render(locks, build)
+    print(section)
+    if args.write:
+        write_section(args.write, section)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
