@@ -114,3 +114,16 @@ def test_bad_date_exits_2(tmp_path: Path) -> None:
     code, _, err = _run("lock", str(tmp_path), "--as-of", "last tuesday")
     assert code == 2
     assert "--as-of" in err
+
+
+@pytest.mark.network
+def test_dockerfile_writes_and_replaces_its_own_files(tf1_locked: Path) -> None:
+    for _ in range(2):
+        code, out, err = _run("dockerfile", str(tf1_locked), "--as-of", AS_OF)
+        assert code == 0, err
+    dockerfile = (tf1_locked / "Dockerfile").read_text()
+    install = dockerfile.index("--require-hashes")
+    assert dockerfile.index("COPY requirements.lock") < install < dockerfile.index("COPY . ")
+    assert "USER" in dockerfile
+    assert (tf1_locked / ".dockerignore").exists()
+    assert "wrote" in out
