@@ -39,7 +39,7 @@ def _checks(report: BuildReport) -> dict[str, Verdict]:
 
 
 def _build(
-    name: str, as_of: str, tmp_path: Path, engine: DockerEngine, base_image: Callable[[str], str], python: str
+    name: str, as_of: str, tmp_path: Path, *, engine: DockerEngine, base_image: Callable[[str], str], python: str
 ) -> BuildReport:
     base_image(python)
     repo = _copy(name, tmp_path)
@@ -50,7 +50,7 @@ def _build(
 def test_tf1_image_resolves_contrib(
     tmp_path: Path, docker_engine: DockerEngine, base_image: Callable[[str], str]
 ) -> None:
-    report = _build("tf1-contrib", "2018-03-15", tmp_path, docker_engine, base_image, "3.6")
+    report = _build("tf1-contrib", "2018-03-15", tmp_path, engine=docker_engine, base_image=base_image, python="3.6")
     assert report.passed, report.to_dict()
     final = report.final
     assert final.python == "3.6"
@@ -65,21 +65,21 @@ def test_tf1_image_resolves_contrib(
 
 @pytest.mark.docker
 def test_python2_image(tmp_path: Path, docker_engine: DockerEngine, base_image: Callable[[str], str]) -> None:
-    report = _build("python2-only", "2016-06-01", tmp_path, docker_engine, base_image, "2.7")
+    report = _build("python2-only", "2016-06-01", tmp_path, engine=docker_engine, base_image=base_image, python="2.7")
     assert report.final.python == "2.7"
     assert report.passed, report.to_dict()
 
 
 @pytest.mark.docker
 def test_pytorch_image(tmp_path: Path, docker_engine: DockerEngine, base_image: Callable[[str], str]) -> None:
-    report = _build("pytorch-0x", "2018-03-01", tmp_path, docker_engine, base_image, "3.6")
+    report = _build("pytorch-0x", "2018-03-01", tmp_path, engine=docker_engine, base_image=base_image, python="3.6")
     assert report.passed, report.to_dict()
     assert dict(report.final.pins)["torch"].startswith("0.")
 
 
 @pytest.mark.docker
 def test_notebook_image(tmp_path: Path, docker_engine: DockerEngine, base_image: Callable[[str], str]) -> None:
-    report = _build("notebooks-only", "2018-01-15", tmp_path, docker_engine, base_image, "3.6")
+    report = _build("notebooks-only", "2018-01-15", tmp_path, engine=docker_engine, base_image=base_image, python="3.6")
     assert report.passed, report.to_dict()
 
 
@@ -87,7 +87,9 @@ def test_notebook_image(tmp_path: Path, docker_engine: DockerEngine, base_image:
 def test_repair_adds_the_hidden_dependency(
     tmp_path: Path, docker_engine: DockerEngine, base_image: Callable[[str], str]
 ) -> None:
-    report = _build("repair-hidden-import", "2019-06-01", tmp_path, docker_engine, base_image, "3.7")
+    report = _build(
+        "repair-hidden-import", "2019-06-01", tmp_path, engine=docker_engine, base_image=base_image, python="3.7"
+    )
     assert len(report.rounds) == 2, report.to_dict()
     first, second = report.rounds
     assert not first.passed

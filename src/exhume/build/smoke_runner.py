@@ -113,7 +113,7 @@ def _check(check):
         marker = output.rfind("@@EXHUME-API@@")
         if marker >= 0:
             try:
-                result["names"] = json.loads(output[marker + len("@@EXHUME-API@@"):].strip())
+                result["names"] = json.loads(output[marker + len("@@EXHUME-API@@") :].strip())
             except ValueError:
                 pass
         result["output"] = output[:marker][-TAIL:] if marker >= 0 else output[-TAIL:]
