@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shlex
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -15,7 +16,7 @@ from exhume.errors import ExhumeError
 from exhume.index import IndexClient
 from exhume.infer import infer
 from exhume.infer.records import Inference
-from exhume.lock.compile import CONSTRAINTS_NAME, LockResult, compile_lock
+from exhume.lock.compile import CONSTRAINTS_NAME, LockResult, ResolutionError, compile_lock
 from exhume.lock.interpreters import available_pythons
 from exhume.lockfiles import (
     Output,
@@ -61,6 +62,8 @@ class LockOutcome:
 def regenerate_command(path: str, options: LockOptions) -> str:
     """The command that regenerates the lock, as the lock's header prints it (stable for the same options)."""
     words = ["exhume", "lock", path]
+    if options.output is not None:
+        words += ["-o", str(options.output)]
     if options.python:
         words += ["--python", options.python]
     if options.as_of:
@@ -99,14 +102,17 @@ def lock_repository(path: str, options: LockOptions, *, client: IndexClient | No
     command = regenerate_command(path, options)
     requirements_in = render_requirements_in(inference, command)
     constraints = render_constraints(inference)
-    lock = compile_lock(
-        requirements_in,
-        python=inference.python,
-        as_of=inference.as_of,
-        header_command=command,
-        constraints=constraints,
-        client=index,
-    )
+    try:
+        lock = compile_lock(
+            requirements_in,
+            python=inference.python,
+            as_of=inference.as_of,
+            header_command=command,
+            constraints=constraints,
+            client=index,
+        )
+    except ResolutionError as exc:
+        raise _explained(exc, inference) from exc
     outputs = [
         Output(name="requirements.in", text=requirements_in),
         Output(name=CONSTRAINTS_NAME, text=constraints),
@@ -118,6 +124,24 @@ def lock_repository(path: str, options: LockOptions, *, client: IndexClient | No
         outputs.append(Output(name="pylock.toml", text=render_pylock(lock, projects)))
     written = write_outputs(options.output or root, outputs, force=options.force)
     return LockOutcome(scan=result, inference=inference, lock=lock, written=tuple(written), command=command)
+
+
+def _explained(exc: ResolutionError, inference: Inference) -> ResolutionError:
+    """pip-compile's failure, with the constraints of ours that name the distributions it complains about,
+    most specific first (a pin before a range), and what to try."""
+    text = exc.tail.lower()
+    ours = []
+    for constraint in (*inference.constraints, *inference.extra):
+        name = constraint.distribution
+        if re.search(rf"(?<![\w-]){re.escape(name)}(?![\w-])", text.replace("_", "-")):
+            why = "; ".join(e.comment() for e in constraint.evidence if e.used)[:200] or constraint.reason
+            chosen = f"=={constraint.version}" if constraint.version is not None else str(constraint.specifier)
+            ours.append((constraint.version is None, f"{name}{chosen} (range {constraint.specifier or 'any'}: {why})"))
+    ours.sort()
+    hint = "To fix this you could try: --pin 'name==version' for one of these, another --as-of date, or --python X.Y"
+    if ours:
+        hint = "exhume's constraints on the distributions named above: " + "; ".join(o for _, o in ours) + "\n" + hint
+    return ResolutionError(exc.message.split("\n", 1)[0], tail=exc.tail, hint=hint)
 
 
 def parse_pins(values: Sequence[str]) -> tuple[Requirement, ...]:
