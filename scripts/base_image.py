@@ -379,7 +379,13 @@ def python_image(
     with file_lock(cache_dir() / f".python-{python}.lock"):
         api = engine.client(600)
         try:
-            found = api.images(filters={"label": f"exhume.base-recipe={key}"}, quiet=True)
+            # Images built FROM a stand-in inherit its labels; exhume's own Dockerfiles add exhume.version, so
+            # only an image without it is the stand-in itself.
+            found = [
+                image["Id"]
+                for image in api.images(filters={"label": f"exhume.base-recipe={key}"})
+                if "exhume.version" not in (image.get("Labels") or {})
+            ]
             if found and not force:
                 repository, _, version = tag.rpartition(":")
                 api.tag(found[0], repository, version)
@@ -444,9 +450,11 @@ def _prune(engine: DockerEngine) -> None:
 
     api = engine.client(600)
     try:
-        for image_id in api.images(filters={"dangling": True, "label": "exhume.base-recipe"}, quiet=True):
+        for image in api.images(filters={"dangling": True, "label": "exhume.base-recipe"}):
+            if "exhume.version" in (image.get("Labels") or {}):
+                continue  # an image built FROM a stand-in (it inherits the label): not ours to remove
             with contextlib.suppress(docker.errors.APIError):
-                api.remove_image(image_id)
+                api.remove_image(image["Id"])
     finally:
         api.close()
 

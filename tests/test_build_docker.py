@@ -43,7 +43,9 @@ def _build(
 ) -> BuildReport:
     base_image(python)
     repo = _copy(name, tmp_path)
-    return build_repository(str(repo), _options(as_of), engine=engine)
+    # A tag of its own per test: tests run in parallel and must not build over each other's images.
+    options = replace(_options(as_of), tag=f"exhume-test/{name}:{tmp_path.name.lower()}")
+    return build_repository(str(repo), options, engine=engine)
 
 
 @pytest.mark.docker
@@ -104,7 +106,7 @@ def test_code_only_change_reuses_the_dependency_layer(
 ) -> None:
     base_image("3.7")
     repo = _copy("repair-hidden-import", tmp_path)
-    options = replace(_options("2019-06-01", pins=()), max_repairs=0, smoke_cmd=None)
+    options = replace(_options("2019-06-01"), max_repairs=0, tag=f"exhume-test/code-only:{tmp_path.name.lower()}")
     logs: list[str] = []
     build_repository(str(repo), options, engine=docker_engine)
     (repo / "run.py").write_text((repo / "run.py").read_text() + "\n# a code-only change\n")

@@ -184,3 +184,15 @@ def test_declared_python_without_interpreter_yields_to_one_with(tmp_path: Path, 
     chosen = infer(tree, releases=releases, as_of=as_of, available={"2.7", "3.6", "3.7"})
     assert chosen.python == "3.6"
     assert "3.5 fits the declarations better but has no interpreter here" in chosen.python_reason
+
+
+def test_cutoff_moves_to_the_oldest_installable_release(tmp_path: Path, releases: RecordedReleases) -> None:
+    # The index has no torch before 1.0.0 (uploaded 2018-12-07): code of early 2018 gets that one, and the
+    # lock's cutoff moves to its upload so that the lock can hold it.
+    files = {"net.py": "import torch\nx = torch.zeros(3)\n"}
+    as_of = datetime(2018, 3, 1, tzinfo=timezone.utc)
+    result = infer(scan(_tree(tmp_path, files)), releases=releases, as_of=as_of)
+    torch = _by_name(result)["torch"]
+    assert torch.version == Version("1.0.0")
+    assert datetime(2018, 12, 1, tzinfo=timezone.utc) < result.as_of < datetime(2018, 12, 31, tzinfo=timezone.utc)
+    assert "cutoff moves from 2018-03-01" in result.as_of_reason

@@ -455,6 +455,7 @@ def infer(
         as_of=as_of_value,
         present={d.name for d in dists},
     )
+    lock_as_of, as_of_reason = _lock_date(dists, [*constraints, *needs], as_of_value, as_of_reason)
     python_ev = tuple(
         ev
         if _python_ok(spec, chosen_python)
@@ -465,11 +466,34 @@ def infer(
         python=chosen_python,
         python_evidence=python_ev,
         python_reason=python_reason,
-        as_of=as_of_value,
+        as_of=lock_as_of,
         as_of_reason=as_of_reason,
         constraints=tuple(sorted([*constraints, *needs], key=lambda c: c.distribution)),
         extra=tuple(sorted(limits, key=lambda c: c.distribution)),
         unresolved=tuple(sorted(unresolved, key=lambda u: u.module)),
+    )
+
+
+def _lock_date(
+    dists: Sequence[_Dist], chosen: Sequence[Constraint], as_of: datetime, reason: str
+) -> tuple[datetime, str]:
+    """The cutoff the lock resolves under: the as-of date, moved later only as far as a chosen release that
+    was uploaded after it (a distribution with nothing installable by then: torch before 1.0 is not on the
+    index), so that the lock can contain it."""
+    uploads = {d.name: d.project for d in dists}
+    latest: tuple[datetime, str] | None = None
+    for constraint in chosen:
+        project = uploads.get(constraint.distribution)
+        if project is None or constraint.version is None:
+            continue
+        uploaded = project.upload_time(constraint.version)
+        if uploaded is not None and uploaded > as_of and (latest is None or uploaded > latest[0]):
+            latest = (uploaded, f"{constraint.distribution} {constraint.version}")
+    if latest is None:
+        return as_of, reason
+    return latest[0], (
+        f"{reason}; the lock's cutoff moves from {as_of.date()} to {latest[0].date()}, when {latest[1]} was "
+        "uploaded: no feasible release of it was on the index by the as-of date"
     )
 
 
