@@ -486,7 +486,9 @@ def _lock_date(
         project = uploads.get(constraint.distribution)
         if project is None or constraint.version is None:
             continue
-        uploaded = project.upload_time(constraint.version)
+        # The last file of the release, not the first: wheels for some Pythons often come hours or days later.
+        times = [f.upload_time for f in project.release_files(constraint.version) if f.upload_time is not None]
+        uploaded = max(times) if times else None
         if uploaded is not None and uploaded > as_of and (latest is None or uploaded > latest[0]):
             latest = (uploaded, f"{constraint.distribution} {constraint.version}")
     if latest is None:
