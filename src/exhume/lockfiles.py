@@ -58,12 +58,15 @@ def render_requirements_in(inference: Inference, command: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def render_constraints(inference: Inference) -> str:
+def render_constraints(inference: Inference, *, pins: bool = True) -> str:
     """The constraints the lock is resolved under: each chosen release pinned (so that the lock matches the
-    report) and the known-breakage limits on distributions the code does not name."""
+    report; ``pins=False`` leaves them out) and the known-breakage limits on distributions the code does not
+    name."""
     lines = [f"{MARKER} {__version__}: releases chosen by inference and known-breakage limits."]
+    if not pins:
+        lines[0] = f"{MARKER} {__version__}: known-breakage limits (the chosen releases did not resolve together)."
     for constraint in inference.constraints:
-        if constraint.version is not None:
+        if pins and constraint.version is not None:
             lines.append(f"{constraint.distribution}=={constraint.version}")
     for limit in inference.extra:
         lines.append(f"{limit.distribution}{limit.specifier}  # {limit.reason}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 import shlex
 from collections.abc import Sequence
@@ -28,6 +29,8 @@ from exhume.lockfiles import (
     write_outputs,
 )
 from exhume.scan import ScanResult, scan
+
+log = logging.getLogger(__name__)
 
 __all__ = ["LockOptions", "LockOutcome", "UnresolvedImports", "lock_repository"]
 
@@ -111,8 +114,23 @@ def lock_repository(path: str, options: LockOptions, *, client: IndexClient | No
             constraints=constraints,
             client=index,
         )
-    except ResolutionError as exc:
-        raise _explained(exc, inference) from exc
+    except ResolutionError as first:
+        # The releases were chosen one distribution at a time; their own requirements may still exclude each
+        # other (torchvision 0.3.0 needs torch>=1.1). Resolve again within the ranges alone, with the breakage
+        # limits, and let the resolver pick; the report keeps both the choice and what the lock holds.
+        log.info("the chosen releases do not resolve together; resolving within the ranges: %s", first.tail[-300:])
+        constraints = render_constraints(inference, pins=False)
+        try:
+            lock = compile_lock(
+                requirements_in,
+                python=inference.python,
+                as_of=inference.as_of,
+                header_command=command,
+                constraints=constraints,
+                client=index,
+            )
+        except ResolutionError as exc:
+            raise _explained(exc, inference) from exc
     outputs = [
         Output(name="requirements.in", text=requirements_in),
         Output(name=CONSTRAINTS_NAME, text=constraints),
