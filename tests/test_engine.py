@@ -4,6 +4,7 @@ builds, the venv fallback, and the clear errors when no engine answers."""
 from __future__ import annotations
 
 import importlib.util
+import os
 import socket
 import tarfile
 import uuid
@@ -137,12 +138,13 @@ def test_docker_run_timeout_kills_and_removes_the_container(
 ) -> None:
     image = base_image("3.7")
     api = docker.APIClient(base_url=docker_engine.base_url, version="auto")
-    before = {c["Id"] for c in api.containers(all=True)}
-    result = docker_engine.run(image, ["sleep", "60"], timeout=3)
+    marker = f"sleep {60 + os.getpid() % 1000}"  # a command no parallel test runs, to find our container
+    result = docker_engine.run(image, marker.split(), timeout=3)
     assert result.timed_out
     assert result.exit_code == TIMEOUT_EXIT
     assert 3 <= result.seconds < 30
-    assert {c["Id"] for c in api.containers(all=True)} <= before
+    left = [c for c in api.containers(all=True, filters={"ancestor": image}) if c.get("Command") == marker]
+    assert left == []
     api.close()
 
 

@@ -123,7 +123,7 @@ def test_dockerfile_writes_and_replaces_its_own_files(tf1_locked: Path) -> None:
         assert code == 0, err
     dockerfile = (tf1_locked / "Dockerfile").read_text()
     install = dockerfile.index("--require-hashes")
-    assert dockerfile.index("COPY requirements.lock") < install < dockerfile.index("COPY . ")
+    assert dockerfile.index("COPY requirements.lock") < install < dockerfile.index("COPY --chown=app:app . /app")
     assert "USER" in dockerfile
     assert (tf1_locked / ".dockerignore").exists()
     assert "wrote" in out
