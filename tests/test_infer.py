@@ -196,3 +196,12 @@ def test_cutoff_moves_to_the_oldest_installable_release(tmp_path: Path, releases
     assert torch.version == Version("1.0.0")
     assert datetime(2018, 12, 1, tzinfo=timezone.utc) < result.as_of < datetime(2018, 12, 31, tzinfo=timezone.utc)
     assert "cutoff moves from 2018-03-01" in result.as_of_reason
+
+
+def test_macos_only_distribution_is_unresolved_not_locked(tmp_path: Path, releases: RecordedReleases) -> None:
+    files = {"app.py": "import numpy\nfrom AppKit import NSApplication\nNSApplication.sharedApplication()\n"}
+    result = infer(scan(_tree(tmp_path, files)), releases=releases, as_of=datetime(2018, 1, 1, tzinfo=timezone.utc))
+    assert [c.distribution for c in result.constraints] == ["numpy"]
+    [unresolved] = result.unresolved
+    assert "AppKit" in unresolved.module
+    assert unresolved.reason.startswith("macOS only")

@@ -23,7 +23,7 @@ from exhume.build.repair import Repair, propose_repairs, repairs_for_build_log
 from exhume.build.report import BuildReport, Round
 from exhume.build.smoke import Outcome, SmokePlan, classify, make_plan, parse_results, runner_source
 from exhume.emit.dockerfile import DockerfileSpec, EmittedFiles, archive_build_args, render_dockerfile
-from exhume.index import index_url
+from exhume.index import IndexClient, ProjectNotFound, index_url
 from exhume.lockfiles import Output, write_outputs
 from exhume.workflow import LockOptions, LockOutcome, lock_repository
 
@@ -108,6 +108,7 @@ def build_repository(
     in the report (its final round says whether the build or the smoke tests failed).
     """
     engine = engine or choose_engine(options.engine)
+    client = IndexClient(offline=options.lock.offline)
     root = Path(path)
     tag = options.tag or _default_tag(path)
     lock_options = options.lock
@@ -134,11 +135,14 @@ def build_repository(
         try:
             built = engine.build(root, tag=tag, buildargs=buildargs, progress=progress)
         except BuildFailed as exc:
-            repairs = [
-                r
-                for r in repairs_for_build_log(exc.log_tail, pinned=pinned, has_compiler=emitted.needs_compiler)
-                if r.key() not in tried
-            ]
+            repairs = _on_index(
+                [
+                    r
+                    for r in repairs_for_build_log(exc.log_tail, pinned=pinned, has_compiler=emitted.needs_compiler)
+                    if r.key() not in tried
+                ],
+                client,
+            )
             rounds.append(
                 Round(
                     number=number,
@@ -160,13 +164,16 @@ def build_repository(
         failures = [o for o in outcomes if o.verdict.value == "environment"]
         repairs = []
         if failures:
-            repairs = [
-                r
-                for r in propose_repairs(
-                    failures, pinned=pinned, python=outcome.inference.python, first_party=plan.first_party
-                )
-                if r.key() not in tried
-            ]
+            repairs = _on_index(
+                [
+                    r
+                    for r in propose_repairs(
+                        failures, pinned=pinned, python=outcome.inference.python, first_party=plan.first_party
+                    )
+                    if r.key() not in tried
+                ],
+                client,
+            )
         rounds.append(
             Round(
                 number=number,
@@ -184,6 +191,20 @@ def build_repository(
             break
         lock_options, system, compiler = _apply(repairs, lock_options, system, compiler, tried)
     return BuildReport(engine=engine.name, tag=tag, rounds=tuple(rounds), files=tuple(files))
+
+
+def _on_index(repairs: list[Repair], client: IndexClient) -> list[Repair]:
+    """Drop repairs that ask for a distribution the index does not have (a module name guessed as a project
+    name): pinning it would only make the next lock fail."""
+    kept = []
+    for repair in repairs:
+        if repair.requirement is not None:
+            try:
+                client.project(repair.requirement.name)
+            except ProjectNotFound:
+                continue
+        kept.append(repair)
+    return kept
 
 
 def _apply(

@@ -21,6 +21,8 @@ The documented rules, in the order they apply (README and the report cite them b
 
 from __future__ import annotations
 
+import functools
+import sys
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -38,6 +40,11 @@ from exhume.knowledge import breakages as breakage_table
 from exhume.knowledge.pythons import PYTHON_RELEASES, PYTHONS, Support, current_python, python_support
 from exhume.model import Location
 from exhume.scan.result import DistributionUse, ModuleKind, ScanResult
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
 
 __all__ = ["ApiAnswer", "ApiKnowledge", "InferenceError", "ReleaseSource", "infer", "range_specifier"]
 
@@ -384,6 +391,12 @@ def infer(
     dists: list[_Dist] = []
     unresolved: list[Unresolved] = []
     for use in uses:
+        platform_only = _platform_only(use.name)
+        if platform_only is not None:
+            if use.imported:
+                locations = tuple(loc for m in scan.modules if m.distribution == use.name for loc in m.locations)
+                unresolved.append(Unresolved(module=", ".join(use.modules), locations=locations, reason=platform_only))
+            continue
         try:
             project = releases.project(use.name)
         except ProjectNotFound:
@@ -472,6 +485,27 @@ def infer(
         extra=tuple(sorted(limits, key=lambda c: c.distribution)),
         unresolved=tuple(sorted(unresolved, key=lambda u: u.module)),
     )
+
+
+@functools.cache
+def _platform_only_table() -> tuple[tuple[str, bool, str], ...]:
+    from exhume.knowledge.stdlib import resolvers_dir
+
+    with (resolvers_dir() / "platform-only.toml").open("rb") as handle:
+        rows = tomllib.load(handle).get("rows", [])
+    return tuple(
+        (canonicalize_name(r["distribution"]), bool(r.get("prefix", False)), f"{r['platform']} only: {r['reason']}")
+        for r in rows
+    )
+
+
+def _platform_only(distribution: str) -> str | None:
+    """Why a distribution cannot be in a Linux environment, if the platform-only table says so."""
+    name = canonicalize_name(distribution)
+    for known, prefix, reason in _platform_only_table():
+        if name == known or (prefix and name.startswith(known + "-")):
+            return reason
+    return None
 
 
 def _lock_date(
