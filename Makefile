@@ -50,10 +50,12 @@ bench: install
 
 kb: install
 	$(BIN)/python scripts/gen_api_index.py --all
+	$(BIN)/python scripts/kb_stats.py --write BENCHMARKS.md
 
 kb-one: install
 	@test -n "$(DIST)" || { echo "usage: make kb-one DIST=name"; exit 2; }
 	$(BIN)/python scripts/gen_api_index.py --dist "$(DIST)"
+	$(BIN)/python scripts/kb_stats.py --write BENCHMARKS.md
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,70 @@
+"""Write the API index's coverage table (distribution × releases × names, build time) into BENCHMARKS.md, from
+resolvers/api/BUILD-STATS.json, which scripts/gen_api_index.py updates after each distribution.
+
+    .venv/bin/python scripts/kb_stats.py --write BENCHMARKS.md
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+START = "<!-- kb-bench:start -->"
+END = "<!-- kb-bench:end -->"
+
+
+def render(stats: dict[str, dict[str, float]], curated: list[str]) -> str:
+    lines = [
+        START,
+        "## Knowledge: API index coverage and build time (issue 3)",
+        "",
+        "From `resolvers/api/BUILD-STATS.json`, written by `scripts/gen_api_index.py` (`make kb`, `make kb-one "
+        "DIST=name`). Seconds are the last build's wall time on this 2-core machine; a rebuild reuses the "
+        "downloads and per-file parses cached under the exhume cache folder, so a cold build takes longer "
+        "(TensorFlow: about 11 minutes cold).",
+        "",
+        "| distribution | releases | names | data | seconds | failed releases |",
+        "| --- | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    total_bytes = 0
+    for name in sorted(stats):
+        row = stats[name]
+        total_bytes += int(row["bytes"])
+        lines.append(
+            f"| {name} | {int(row['releases'])} | {int(row['names']):,} | {row['bytes'] / 1e6:.2f} MB | "
+            f"{row['seconds']:.0f} | {int(row['failed'])} |"
+        )
+    missing = sorted(set(curated) - set(stats))
+    lines += ["", f"{len(stats)} distributions indexed, {total_bytes / 1e6:.1f} MB in all."]
+    if missing:
+        lines.append(f"Listed in `resolvers/api-distributions.toml` but not built yet: {', '.join(missing)}.")
+    lines += ["", "Regenerate with `.venv/bin/python scripts/kb_stats.py --write BENCHMARKS.md`.", END]
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--write", type=Path)
+    args = parser.parse_args(argv)
+    stats = json.loads((ROOT / "resolvers" / "api" / "BUILD-STATS.json").read_text(encoding="utf-8"))
+    config = (ROOT / "resolvers" / "api-distributions.toml").read_text(encoding="utf-8")
+    curated = [m for m in re.findall(r"^\[([\w.-]+)\]\s*$", config, re.MULTILINE) if "." not in m]
+    section = render(stats, curated)
+    print(section)
+    if args.write:
+        text = args.write.read_text(encoding="utf-8") if args.write.exists() else "# exhume benchmarks\n"
+        pattern = re.compile(re.escape(START) + r".*?" + re.escape(END) + r"\n?", re.DOTALL)
+        if pattern.search(text):
+            text = pattern.sub(lambda _: section, text, count=1)
+        else:
+            text = text.rstrip("\n") + "\n\n" + section
+        args.write.write_text(text, encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
