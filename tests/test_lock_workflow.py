@@ -122,7 +122,7 @@ def test_dockerfile_writes_and_replaces_its_own_files(tf1_locked: Path) -> None:
         code, out, err = _run("dockerfile", str(tf1_locked), "--as-of", AS_OF)
         assert code == 0, err
     dockerfile = (tf1_locked / "Dockerfile").read_text()
-    install = dockerfile.index("--require-hashes")
+    install = dockerfile.index("--require-hashes -r /app/requirements.lock")
     assert dockerfile.index("COPY requirements.lock") < install < dockerfile.index("COPY --chown=app:app . /app")
     assert "USER" in dockerfile
     assert (tf1_locked / ".dockerignore").exists()
