@@ -134,6 +134,17 @@ def _result(kind: str, output: str, exit_code: int | None = 1) -> CheckResult:
             id="cuda_runtime_library_is_environment",
         ),
         pytest.param(
+            _result(
+                "first-party",
+                'File "/usr/local/lib/python3.6/site-packages/numpy/lib/npyio.py", line 1, in genfromtxt\n'
+                "OSError: data/cora/cora.content not found.",
+            ),
+            Verdict.NOT_OURS,
+            "reason",
+            "a file the code reads is missing",
+            id="numpy_missing_data_file",
+        ),
+        pytest.param(
             _result("first-party", "RuntimeError: no CUDA-capable device is detected"),
             Verdict.NOT_OURS,
             "reason",

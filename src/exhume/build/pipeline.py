@@ -220,12 +220,9 @@ def _apply(
     for repair in repairs:
         tried.add(repair.key())
         if repair.requirement is not None:
-            name = canonicalize_name(repair.requirement.name)
-            if name in pins and str(pins[name].specifier) and str(repair.requirement.specifier):
-                merged = f"{name}{pins[name].specifier},{repair.requirement.specifier}"
-                pins[name] = Requirement(merged)
-            else:
-                pins[name] = repair.requirement
+            # The newest evidence replaces an earlier round's range rather than joining it: two rounds' ranges
+            # can exclude each other (<1.0.1 and >=1.1.0), and the later one was learned from a build.
+            pins[canonicalize_name(repair.requirement.name)] = repair.requirement
         elif repair.python is not None:
             python = repair.python
         elif repair.system_package is not None:

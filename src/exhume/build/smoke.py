@@ -294,6 +294,11 @@ _NO_ATTRIBUTE = re.compile(r"AttributeError: (?:partially initialized )?module '
 _SHARED_LIB = re.compile(r"([\w.+-]+\.so(?:\.[\d.]+)?): cannot open shared object file")
 _NOT_OURS = (
     (re.compile(r"(FileNotFoundError|IOError|OSError): \[Errno 2\]"), "a file the code reads is missing"),
+    # numpy.loadtxt/genfromtxt and friends word it their own way.
+    (
+        re.compile(r"(IOError|OSError|FileNotFoundError): \S+ not found\.?$", re.MULTILINE),
+        "a file the code reads is missing",
+    ),
     (re.compile(r"^usage: ", re.MULTILINE), "the module is a script that wants command-line arguments"),
     (re.compile(r"CUDA|cudaGetDevice|no CUDA-capable device|libcuda\.so"), "it needs a GPU"),
     (

@@ -329,15 +329,20 @@ def _pick_python(
     if not candidates:
         candidates = list(PYTHONS)
 
-    def score(python: str) -> tuple[int, int, int, int, int]:
+    def score(python: str) -> tuple[int, int, int, int, int, int, int]:
         syntax = sum(w for _, spec, w in evidence if w >= 100 and _python_ok(spec, python))
-        installs = 0
-        wheels = 0
+        dated = installs = wheels = 0
         for dist in dists:
             ok = [v for v in dist.feasible if dist.support[v].installs_on(python)]
-            if ok:
-                installs += 1
-                if any(python in dist.support[v].wheels for v in ok):
+            if not ok:
+                continue
+            installs += 1
+            # A release of the era (uploaded by the as-of date) that installs, and better from a wheel: the
+            # framework's wheels decide the Python (TensorFlow 1.13 had none for 3.7 until after 2018).
+            by_date = [v for v in ok if (dist.project.upload_time(v) or as_of) <= as_of]
+            if by_date:
+                dated += 1
+                if any(python in dist.support[v].wheels for v in by_date):
                     wheels += 1
         declared = sum(w for _, spec, w in evidence if w < 100 and _python_ok(spec, python))
         # Prefer the Python current at the as-of date, then older ones, then newer ones.
@@ -346,20 +351,20 @@ def _pick_python(
         closeness = -(cur - idx) if idx <= cur else -(100 + idx - cur)
         # An interpreter to lock with outranks declarations (a README's "Python 3.5" is a hint), never syntax.
         usable = 1 if available is None or python in available else 0
-        return (syntax, installs * 10 + wheels, usable, declared, closeness)
+        return (syntax, dated, wheels, installs, usable, declared, closeness)
 
     best = max(candidates, key=score)
-    _, installs, usable, declared, _ = score(best)
+    _, dated, wheels, installs, usable, declared, _ = score(best)
     n_syntax = sum(1 for _, _, w in evidence if w >= 100)
     ok_syntax = sum(1 for _, spec, w in evidence if w >= 100 and _python_ok(spec, best))
     reason = (
-        f"meets {ok_syntax} of {n_syntax} syntax constraints; installs {installs // 10} of {len(dists)} "
-        f"distributions ({installs % 10} from wheels); declared and stdlib evidence weight {declared}; "
-        f"Python {current} was current on {as_of.date()}"
+        f"meets {ok_syntax} of {n_syntax} syntax constraints; {dated} of {len(dists)} distributions have a "
+        f"release of the as-of date that installs on it ({wheels} from wheels), {installs} install at all; "
+        f"declared and stdlib evidence weight {declared}; Python {current} was current on {as_of.date()}"
     )
     if available is not None:
-        shadowed = [p for p in candidates if p not in available and score(p)[:2] == score(best)[:2]]
-        shadowed = [p for p in shadowed if score(p)[3] > declared]
+        shadowed = [p for p in candidates if p not in available and score(p)[:4] == score(best)[:4]]
+        shadowed = [p for p in shadowed if score(p)[5] > declared]
         if shadowed:
             reason += f"; Python {', '.join(shadowed)} fits the declarations better but has no interpreter here"
         if not usable:
@@ -459,7 +464,20 @@ def infer(
 
     constraints = []
     for dist in sorted(dists, key=lambda d: d.name):
-        constraints.append(_constraint(dist, chosen_python, as_of_value))
+        constraint = _constraint(dist, chosen_python, as_of_value)
+        if constraint.version is None:
+            # Nothing of it installs on the chosen Python: a requirement that can only fail the lock becomes
+            # an unresolved import instead (exit 3, or left out with --allow-unresolved).
+            modules = [m for m in scan.modules if m.distribution == dist.name]
+            unresolved.append(
+                Unresolved(
+                    module=", ".join(sorted({m.module for m in modules})) or dist.name,
+                    locations=tuple(loc for m in modules for loc in m.locations),
+                    reason=f"{dist.name}: {constraint.reason}",
+                )
+            )
+            continue
+        constraints.append(constraint)
     needs, limits = _breakage_constraints(
         scan,
         constraints=constraints,
