@@ -48,6 +48,13 @@ bench: install
 	$(BIN)/python benchmarks/scan_bench.py --write BENCHMARKS.md
 	$(BIN)/python benchmarks/pipeline_bench.py --write BENCHMARKS.md
 
+# The real-code benchmark (issue 6): a seeded sample of HG2.9K gists and the paper repositories in
+# benchmarks/real/papers.toml, fetched into a cache folder outside the repository; slow (hours on 2 cores).
+bench-real: install
+	$(BIN)/python benchmarks/real/bench_real.py run gists --seed 2026 --size 100 --workers 2
+	$(BIN)/python benchmarks/real/bench_real.py run papers --workers 2
+	$(BIN)/python benchmarks/real/bench_real.py report --seed 2026 --size 100 --write BENCHMARKS.md
+
 kb: install
 	$(BIN)/python scripts/gen_api_index.py --all
 	$(BIN)/python scripts/kb_stats.py --write BENCHMARKS.md
