@@ -119,7 +119,7 @@ def render(locks: list[tuple[str, Timing, Timing]], build: tuple[Timing, Timing]
             "",
             "| build | time |",
             "| --- | --- |",
-            f"| cold (no image layers for it) | {cell(cold)} |",
+            f"| first build of a fresh copy (the engine's layer cache is not cleared) | {cell(cold)} |",
             f"| after a code-only change (dependency layers reused) | {cell(code_only)} |",
             "",
         ]
