@@ -86,7 +86,7 @@ def test_scipy_misc_imread_keeps_scipy_old_and_brings_pillow(tmp_path: Path, rel
     result = infer(scan(_tree(tmp_path, TF1)), releases=releases, as_of=datetime(2018, 3, 15, tzinfo=timezone.utc))
     constraints = _by_name(result)
     scipy = constraints["scipy"]
-    assert scipy.version is not None and scipy.version < Version("1.2")
+    assert scipy.version is not None and scipy.version < Version("1.3")
     assert "pillow" in constraints
     assert constraints["pillow"].added_by is not None
 
@@ -205,3 +205,13 @@ def test_macos_only_distribution_is_unresolved_not_locked(tmp_path: Path, releas
     [unresolved] = result.unresolved
     assert "AppKit" in unresolved.module
     assert unresolved.reason.startswith("macOS only")
+
+
+def test_known_releases_preferred_over_not_ruled_out(tmp_path: Path, releases: RecordedReleases) -> None:
+    # scipy.misc.imread is gone from SciPy 1.3 on (SciPy 1.3.0 release notes, "Backwards incompatible changes":
+    # the deprecated image functions of scipy.misc were removed), but later scipy.misc name lists are
+    # incomplete: the choice must still fall on a release known to have it.
+    files = {"io.py": "from scipy import misc\nimg = misc.imread('a.png', mode='RGB')\n"}
+    result = infer(scan(_tree(tmp_path, files)), releases=releases, as_of=datetime(2020, 6, 1, tzinfo=timezone.utc))
+    scipy = _by_name(result)["scipy"]
+    assert scipy.version is not None and scipy.version < Version("1.3")

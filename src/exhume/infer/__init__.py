@@ -106,6 +106,9 @@ class _Dist:
     confidence: str
     optional: bool
     added_by: str | None = None
+    # Releases known (not merely not ruled out) to provide the most names the code uses: preferred when
+    # choosing, never a limit, since "not seen" in an incomplete name list is not "not there".
+    known: set[Version] | None = None
 
 
 def range_specifier(chosen: Iterable[Version], releases: Sequence[Version]) -> SpecifierSet:
@@ -163,17 +166,19 @@ def _api_evidence(dist: _Dist, use: DistributionUse, scan: ScanResult, api: ApiK
                     names.setdefault((module, ()), mod.locations[0])
     for ref in use.api_refs:
         names.setdefault((ref.name, ref.keywords), ref.location)
-    answers: list[tuple[Evidence, set[Version]]] = []
+    answers: list[tuple[Evidence, set[Version], set[Version]]] = []
     for (name, keywords), location in sorted(names.items()):
         answer = api(dist.name, name, ())
         if answer is None:
             continue
         possible = set(answer.versions | answer.unknown) & set(dist.releases)
+        known = set(answer.versions)
         text = name
         if keywords:
             kw_answer = api(dist.name, name, keywords)
             if kw_answer is not None and (kw_answer.versions or kw_answer.unknown):
                 possible &= set(kw_answer.versions | kw_answer.unknown)
+                known &= set(kw_answer.versions)
                 answer = kw_answer
                 text = f"{name}({', '.join(k + '=' for k in keywords)})"
         if possible >= set(dist.releases):
@@ -185,13 +190,17 @@ def _api_evidence(dist: _Dist, use: DistributionUse, scan: ScanResult, api: ApiK
             location=location,
             source=f"API index: {answer.explanation}",
         )
-        answers.append((evidence, possible))
+        answers.append((evidence, possible, known))
     if not answers:
         return
-    scores = {v: sum(1 for _, ok in answers if v in ok) for v in dist.feasible}
+    scores = {v: sum(1 for _, ok, _ in answers if v in ok) for v in dist.feasible}
     best = max(scores.values(), default=0)
     kept = {v for v, s in scores.items() if s == best and best > 0}
-    for evidence, ok in answers:
+    known_scores = {v: sum(1 for _, _, k in answers if v in k) for v in kept}
+    most_known = max(known_scores.values(), default=0)
+    if most_known > 0:
+        dist.known = {v for v, s in known_scores.items() if s == most_known}
+    for evidence, ok, _ in answers:
         if kept <= ok:
             dist.evidence.append(evidence)
         else:
@@ -271,6 +280,9 @@ def _choose(dist: _Dist, python: str, as_of: datetime) -> tuple[Version | None, 
     if not installable:
         return None, f"no feasible release installs on Python {python}"
     dated = [v for v in installable if (dist.project.upload_time(v) or as_of) <= as_of]
+    if dist.known is not None and any(v in dist.known for v in dated):
+        # Releases known to have every name come before ones where a name is only not ruled out.
+        dated = [v for v in dated if v in dist.known]
     if not dated:
         oldest = installable[0]
         return oldest, (
