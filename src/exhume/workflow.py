@@ -104,9 +104,9 @@ def lock_repository(path: str, options: LockOptions, *, client: IndexClient | No
         )
     command = regenerate_command(path, options)
     requirements_in = render_requirements_in(inference, command)
-    constraints = render_constraints(inference)
-    try:
-        lock = compile_lock(
+
+    def resolve(constraints: str) -> LockResult:
+        return compile_lock(
             requirements_in,
             python=inference.python,
             as_of=inference.as_of,
@@ -114,6 +114,10 @@ def lock_repository(path: str, options: LockOptions, *, client: IndexClient | No
             constraints=constraints,
             client=index,
         )
+
+    constraints = render_constraints(inference)
+    try:
+        lock = resolve(constraints)
     except ResolutionError as first:
         # The releases were chosen one distribution at a time; their own requirements may still exclude each
         # other (torchvision 0.3.0 needs torch>=1.1). Resolve again within the ranges alone, with the breakage
@@ -121,14 +125,7 @@ def lock_repository(path: str, options: LockOptions, *, client: IndexClient | No
         log.info("the chosen releases do not resolve together; resolving within the ranges: %s", first.tail[-300:])
         constraints = render_constraints(inference, pins=False)
         try:
-            lock = compile_lock(
-                requirements_in,
-                python=inference.python,
-                as_of=inference.as_of,
-                header_command=command,
-                constraints=constraints,
-                client=index,
-            )
+            lock = resolve(constraints)
         except ResolutionError as exc:
             raise _explained(exc, inference) from exc
     outputs = [

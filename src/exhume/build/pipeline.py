@@ -135,13 +135,8 @@ def build_repository(
         try:
             built = engine.build(root, tag=tag, buildargs=buildargs, progress=progress)
         except BuildFailed as exc:
-            repairs = _on_index(
-                [
-                    r
-                    for r in repairs_for_build_log(exc.log_tail, pinned=pinned, has_compiler=emitted.needs_compiler)
-                    if r.key() not in tried
-                ],
-                client,
+            repairs = _new_repairs(
+                repairs_for_build_log(exc.log_tail, pinned=pinned, has_compiler=emitted.needs_compiler), tried, client
             )
             rounds.append(
                 Round(
@@ -164,14 +159,9 @@ def build_repository(
         failures = [o for o in outcomes if o.verdict.value == "environment"]
         repairs = []
         if failures:
-            repairs = _on_index(
-                [
-                    r
-                    for r in propose_repairs(
-                        failures, pinned=pinned, python=outcome.inference.python, first_party=plan.first_party
-                    )
-                    if r.key() not in tried
-                ],
+            repairs = _new_repairs(
+                propose_repairs(failures, pinned=pinned, python=outcome.inference.python, first_party=plan.first_party),
+                tried,
                 client,
             )
         rounds.append(
@@ -193,11 +183,13 @@ def build_repository(
     return BuildReport(engine=engine.name, tag=tag, rounds=tuple(rounds), files=tuple(files))
 
 
-def _on_index(repairs: list[Repair], client: IndexClient) -> list[Repair]:
-    """Drop repairs that ask for a distribution the index does not have (a module name guessed as a project
-    name): pinning it would only make the next lock fail."""
+def _new_repairs(repairs: list[Repair], tried: set[str], client: IndexClient) -> list[Repair]:
+    """The repairs not tried in an earlier round, less those that ask for a distribution the index does not
+    have (a module name guessed as a project name): pinning it would only make the next lock fail."""
     kept = []
     for repair in repairs:
+        if repair.key() in tried:
+            continue
         if repair.requirement is not None:
             try:
                 client.project(repair.requirement.name)

@@ -411,21 +411,14 @@ def infer(
         platform_only = _platform_only(use.name)
         if platform_only is not None:
             if use.imported:
-                locations = tuple(loc for m in scan.modules if m.distribution == use.name for loc in m.locations)
-                unresolved.append(Unresolved(module=", ".join(use.modules), locations=locations, reason=platform_only))
+                unresolved.append(_unresolved(scan, use.name, ", ".join(use.modules), platform_only))
             continue
         try:
             project = releases.project(use.name)
         except ProjectNotFound:
             if use.imported:
-                locations = tuple(loc for m in scan.modules if m.distribution == use.name for loc in m.locations)
-                unresolved.append(
-                    Unresolved(
-                        module=", ".join(use.modules),
-                        locations=locations,
-                        reason=f"no project {use.name!r} on the index",
-                    )
-                )
+                reason = f"no project {use.name!r} on the index"
+                unresolved.append(_unresolved(scan, use.name, ", ".join(use.modules), reason))
             continue
         rels, support = _final_releases(project)
         if not rels:
@@ -480,14 +473,8 @@ def infer(
         if constraint.version is None:
             # Nothing of it installs on the chosen Python: a requirement that can only fail the lock becomes
             # an unresolved import instead (exit 3, or left out with --allow-unresolved).
-            modules = [m for m in scan.modules if m.distribution == dist.name]
-            unresolved.append(
-                Unresolved(
-                    module=", ".join(sorted({m.module for m in modules})) or dist.name,
-                    locations=tuple(loc for m in modules for loc in m.locations),
-                    reason=f"{dist.name}: {constraint.reason}",
-                )
-            )
+            modules = ", ".join(sorted({m.module for m in scan.modules if m.distribution == dist.name}))
+            unresolved.append(_unresolved(scan, dist.name, modules or dist.name, f"{dist.name}: {constraint.reason}"))
             continue
         constraints.append(constraint)
     needs, limits = _breakage_constraints(
@@ -561,6 +548,12 @@ def _lock_date(
         f"{reason}; the lock's cutoff moves from {as_of.date()} to {latest[0].date()}, when {latest[1]} was "
         "uploaded: no feasible release of it was on the index by the as-of date"
     )
+
+
+def _unresolved(scan: ScanResult, distribution: str, module: str, reason: str) -> Unresolved:
+    """An unresolved import, located at every import of a module the distribution was to provide."""
+    locations = tuple(loc for m in scan.modules if m.distribution == distribution for loc in m.locations)
+    return Unresolved(module=module, locations=locations, reason=reason)
 
 
 def _needed_distributions(scan: ScanResult) -> list[DistributionUse]:
