@@ -120,6 +120,24 @@ def test_python2_sources_parse(source: bytes) -> None:
     assert parse_python(source) is not None
 
 
+def test_main_block_does_not_hide_definitions() -> None:
+    """gensim 0.8.8 to 4.x: word2vec.py ends with ``if __name__ == "__main__": from gensim.models.word2vec import
+    Word2Vec``. That block never runs on import, and the class must stay in the name list."""
+    source = (
+        b"class Word2Vec(object):\n    def __init__(self, sentences=None, size=100):\n        pass\n\n"
+        b"if __name__ == '__main__':\n    from demo.word2vec import Word2Vec\n    main_only = 1\n"
+    )
+    api_ = extract_release(
+        [
+            ModuleSource(name="demo", is_package=True, source=b"from .word2vec import Word2Vec\n"),
+            ModuleSource(name="demo.word2vec", is_package=False, source=source),
+        ]
+    )
+    assert api_.entries["demo.word2vec.Word2Vec"][0] == "c"
+    assert api_.entries["demo.word2vec.Word2Vec.__init__"] == ("f", "sentences,size", 0)
+    assert "demo.word2vec.main_only" not in api_.entries
+
+
 def test_unparseable_source_is_none() -> None:
     assert parse_python(b"def (:\n") is None
 

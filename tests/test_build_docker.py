@@ -10,10 +10,11 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
+from packaging.requirements import Requirement
 
 from exhume.build.engine import DockerEngine, VenvEngine
 from exhume.build.pipeline import BuildOptions, build_repository
-from exhume.build.report import BuildReport, render_junit
+from exhume.build.report import BuildReport, render_junit, render_text
 from exhume.build.smoke import Verdict
 from exhume.workflow import LockOptions
 
@@ -126,3 +127,27 @@ def test_venv_engine_validates_tf1_lock(tmp_path: Path) -> None:
     assert report.passed, report.to_dict()
     api = next(o for o in report.final.outcomes if o.check.id == "api:tensorflow")
     assert ("tensorflow.contrib.layers.xavier_initializer", True, None) in api.check.names
+
+
+def test_repair_that_cannot_be_locked_keeps_the_last_round(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A repair whose lock fails (here a range no release meets, as two rounds' evidence can make) does not
+    abort the build: the round that built stays final, its files stay on disk, and the report says why."""
+    from exhume.build import pipeline
+    from exhume.build.repair import Repair
+
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / "main.py").write_text("import six\n\nprint(six.moves.no_such_name_in_any_release)\n", encoding="utf-8")
+
+    def unlockable(outcomes: object, **_: object) -> list[Repair]:
+        return [Repair(reason="test: a range no release meets", check="api:six", requirement=Requirement("six<0.1"))]
+
+    monkeypatch.setattr(pipeline, "propose_repairs", unlockable)
+    options = replace(_options("2021-06-01", python="3.9"), base_image=None)
+    report = build_repository(str(repo), options, engine=VenvEngine())
+    assert len(report.rounds) == 1
+    assert report.final.built
+    assert "six" in dict(report.final.pins)
+    assert "no release of six matches" in report.final.repair_error
+    assert "six==" in (repo / "requirements.lock").read_text(encoding="utf-8")
+    assert "could not be locked" in render_text(report)

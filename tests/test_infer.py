@@ -157,6 +157,40 @@ def test_unknown_import_is_unresolved(tmp_path: Path, releases: RecordedReleases
     assert [u.module for u in result.unresolved] == ["zz_no_such_module_anywhere"]
 
 
+class WithLatecomer(RecordedReleases):
+    """The recorded pages plus one we write: a project that took the free name ``yourapp`` in 2020."""
+
+    def project(self, name: str) -> Project:
+        if name.lower() == "yourapp":
+            files = [
+                {
+                    "filename": "yourapp-0.1.tar.gz",
+                    "kind": "sdist",
+                    "size": 1000,
+                    "upload_time": "2020-08-27T10:00:00+00:00",
+                    "url": "yourapp-0.1.tar.gz",
+                    "version": "0.1",
+                }
+            ]
+            return Project.from_dict({"name": "yourapp", "files": files})
+        return super().project(name)
+
+
+def test_same_name_project_newer_than_the_code_is_unresolved(tmp_path: Path) -> None:
+    """A template's ``from yourapp.models import X`` guesses the project ``yourapp``; one first uploaded after
+    the code's date cannot be what the code imported, so it is unresolved instead of failing the lock."""
+    files = {"run.py": "import numpy\nfrom yourapp.models import Thing\n"}
+    tree = scan(_tree(tmp_path, files))
+    releases = WithLatecomer()
+    before = infer(tree, releases=releases, as_of=datetime(2018, 8, 12, tzinfo=timezone.utc))
+    assert [u.module for u in before.unresolved] == ["yourapp.models"]
+    assert "first uploaded on 2020-08-27" in before.unresolved[0].reason
+    assert "numpy" in _by_name(before)
+    after = infer(tree, releases=releases, as_of=datetime(2021, 1, 1, tzinfo=timezone.utc))
+    assert after.unresolved == ()
+    assert "yourapp" in _by_name(after)
+
+
 def test_inference_round_trips(tmp_path: Path, releases: RecordedReleases) -> None:
     result = infer(scan(_tree(tmp_path, TF1)), releases=releases, as_of=datetime(2018, 3, 15, tzinfo=timezone.utc))
     assert Inference.from_dict(result.to_dict()) == result

@@ -93,6 +93,14 @@ def test_first_party_module_is_not_installed_from_the_index() -> None:
     assert repairs == []
 
 
+def test_import_the_lock_left_unresolved_is_not_asked_for_again() -> None:
+    """An import the lock reported as unresolved (a macOS-only bridge, a project with no Linux release) fails the
+    import check, but asking for its provider again would only fail the next round's lock."""
+    outcomes = _outcomes("import", "ModuleNotFoundError: No module named 'cv2'")
+    assert propose_repairs(outcomes, pinned=PINNED, python="3.7", unresolved=["cv2.aruco"]) == []
+    assert propose_repairs(outcomes, pinned=PINNED, python="3.7")
+
+
 def test_not_ours_failures_are_not_repaired() -> None:
     outcomes = _outcomes("first-party", "FileNotFoundError: [Errno 2] No such file or directory: 'data/train.csv'")
     assert propose_repairs(outcomes, pinned=PINNED, python="3.7") == []

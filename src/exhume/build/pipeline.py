@@ -23,6 +23,7 @@ from exhume.build.repair import Repair, propose_repairs, repairs_for_build_log
 from exhume.build.report import BuildReport, Round
 from exhume.build.smoke import Outcome, SmokePlan, classify, make_plan, parse_results, runner_source
 from exhume.emit.dockerfile import DockerfileSpec, EmittedFiles, archive_build_args, render_dockerfile
+from exhume.errors import ExhumeError
 from exhume.index import IndexClient, ProjectNotFound, index_url
 from exhume.lockfiles import Output, write_outputs
 from exhume.workflow import LockOptions, LockOutcome, lock_repository
@@ -118,7 +119,15 @@ def build_repository(
     tried: set[str] = set()
     files: list[str] = []
     for number in range(1, options.max_repairs + 2):
-        outcome = lock_repository(path, replace(lock_options, force=lock_options.force or number > 1))
+        try:
+            outcome = lock_repository(path, replace(lock_options, force=lock_options.force or number > 1))
+        except ExhumeError as exc:
+            if not rounds:
+                raise
+            # The repairs do not lock (a range no release meets, a provider that cannot be built here). The last
+            # round's files and environment stay as they are, and the report says why the repairs were dropped.
+            rounds[-1] = replace(rounds[-1], repair_error=exc.render())
+            break
         emitted = _emit(outcome, options, system=system, compiler=compiler)
         written = write_outputs(
             root,
@@ -160,7 +169,13 @@ def build_repository(
         repairs = []
         if failures:
             repairs = _new_repairs(
-                propose_repairs(failures, pinned=pinned, python=outcome.inference.python, first_party=plan.first_party),
+                propose_repairs(
+                    failures,
+                    pinned=pinned,
+                    python=outcome.inference.python,
+                    first_party=plan.first_party,
+                    unresolved=[m for u in outcome.inference.unresolved for m in u.module.split(", ")],
+                ),
                 tried,
                 client,
             )

@@ -136,10 +136,19 @@ def _name_repair(name: str, outcome: Outcome, pinned: Mapping[str, Version]) -> 
 
 
 def propose_repairs(
-    outcomes: Iterable[Outcome], *, pinned: Mapping[str, Version], python: str, first_party: Iterable[str] = ()
+    outcomes: Iterable[Outcome],
+    *,
+    pinned: Mapping[str, Version],
+    python: str,
+    first_party: Iterable[str] = (),
+    unresolved: Iterable[str] = (),
 ) -> list[Repair]:
-    """New constraints for the environment failures among ``outcomes``; ``pinned`` is the current lock."""
-    first = set(first_party)
+    """New constraints for the environment failures among ``outcomes``; ``pinned`` is the current lock.
+
+    Modules in ``first_party`` and in ``unresolved`` (imports the lock already left out, with the reason: a
+    macOS-only bridge, no provider on the index) get no repair: asking for them again only fails the next lock.
+    """
+    first = set(first_party) | {m.split(".")[0] for m in unresolved}
     repairs: dict[str, Repair] = {}
 
     def add(repair: Repair | None) -> None:

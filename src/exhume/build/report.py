@@ -27,6 +27,8 @@ class Round:
     outcomes: tuple[Outcome, ...] = ()
     repairs: tuple[Repair, ...] = ()
     smoke_seconds: float = 0.0
+    #: Why this round's repairs were not tried: the next round's lock failed (the message exhume printed).
+    repair_error: str = ""
 
     @property
     def environment_failures(self) -> tuple[Outcome, ...]:
@@ -49,6 +51,7 @@ class Round:
             "passed": self.passed,
             "checks": [o.to_dict() for o in self.outcomes],
             "repairs": [r.to_dict() for r in self.repairs],
+            "repair_error": self.repair_error,
         }
 
 
@@ -98,6 +101,9 @@ def render_text(report: BuildReport) -> str:
         for repair in rnd.repairs:
             change = repair.key().replace(":", " ", 1)
             lines.append(f"  repair: {change}  ({repair.reason})")
+        if rnd.repair_error:
+            lines.append("  the repairs above could not be locked, so this round stands:")
+            lines.extend("    " + line for line in rnd.repair_error.splitlines()[-15:])
     if report.passed:
         lines.append(f"smoke test passed: {report.tag}")
     elif report.rounds and not report.final.built:

@@ -464,6 +464,13 @@ def infer(
         target.evidence.append(Evidence(kind="user-pin", text=f"--pin {pin}", specifier=str(pin.specifier)))
 
     as_of_value, as_of_reason = _as_of(scan, dists, as_of)
+    if as_of is not None or scan.as_of.date is not None:
+        for dist in list(dists):
+            late = _guessed_after(scan, dist, as_of_value)
+            if late is not None:
+                dists.remove(dist)
+                modules = ", ".join(sorted({m.module for m in scan.modules if m.distribution == dist.name}))
+                unresolved.append(_unresolved(scan, dist.name, modules or dist.name, late))
     py_evidence = _python_evidence(scan)
     chosen_python, python_reason = _pick_python(dists, py_evidence, as_of_value, python, available)
 
@@ -584,6 +591,24 @@ def _needed_distributions(scan: ScanResult) -> list[DistributionUse]:
         elif any(r.source in _STRONG_SOURCES and r.extra is None for r in d.declared) and d.name != "python":
             merged[d.name] = d
     return [u for name, u in sorted(merged.items()) if not (u.imported and u.optional and not u.declared)]
+
+
+def _guessed_after(scan: ScanResult, dist: _Dist, as_of: datetime) -> str | None:
+    """Why ``dist`` cannot be what the code imports, if the import map never named it (the project only has the
+    module's name), nothing declares it, and its first release came after the code's date: a placeholder
+    (``from your.app import models``) or a later project that took a free name. None when it may be."""
+    uses = [m for m in scan.modules if m.distribution == dist.name]
+    if not uses or any(not m.reason.startswith("same name") for m in uses):
+        return None
+    if any(e.kind not in ("api", "keyword") for e in dist.evidence) or dist.confidence == "high":
+        return None
+    times = [f.upload_time for f in dist.project.files if f.upload_time is not None]
+    if not times or min(times) <= as_of:
+        return None
+    return (
+        f"the project {dist.name!r} has the module's name but was first uploaded on {min(times).date()}, after the "
+        f"code's date {as_of.date()}: it is not what the code imported"
+    )
 
 
 def _as_of(scan: ScanResult, dists: Sequence[_Dist], given: datetime | None) -> tuple[datetime, str]:

@@ -296,7 +296,9 @@ class _Collector:
             for alias in stmt.names:
                 if alias.name == "*":
                     ev.append(("star", source))
-                else:
+                elif not (source == self.mod.name and (alias.asname or alias.name) == alias.name):
+                    # (``from this.module import Name`` inside this.module rebinds Name to itself: skipped, as
+                    # an alias to itself would hide the definition.)
                     ev.append(("alias", alias.asname or alias.name, f"{source}.{alias.name}"))
         elif isinstance(stmt, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
             self.visit_assign(stmt)
@@ -305,7 +307,8 @@ class _Collector:
                 if isinstance(t, ast.Name):
                     ev.append(("del", t.id))
         elif isinstance(stmt, ast.If):
-            self.visit_body(stmt.body, conditional=True)
+            if not _is_main_guard(stmt.test):  # a script's main block never runs on import
+                self.visit_body(stmt.body, conditional=True)
             self.visit_body(stmt.orelse, conditional=True)
         elif isinstance(stmt, ast.Try) or type(stmt).__name__ == "TryStar":
             self.visit_body(stmt.body, conditional=True)  # type: ignore[attr-defined]
@@ -437,6 +440,16 @@ class _Collector:
             mod.all_refs = mod.all_refs + refs
         # A bare reference gets resolved against the namespace later.
         mod.events.append(("all",))
+
+
+def _is_main_guard(test: ast.expr) -> bool:
+    """``__name__ == "__main__"`` (either way round)."""
+    if not (isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], ast.Eq)):
+        return False
+    sides = [test.left, test.comparators[0]]
+    return any(isinstance(x, ast.Name) and x.id == "__name__" for x in sides) and any(
+        isinstance(x, ast.Constant) and x.value == "__main__" for x in sides
+    )
 
 
 def _lazy_target(value: ast.expr) -> str | None:
@@ -696,7 +709,7 @@ def _class_entries(out: dict[str, Entry], qual: str, info: tuple[Any, ...], *, m
 
 
 #: Bump when what the collector records changes: the per-file cache keys include it.
-COLLECTOR_VERSION = 4
+COLLECTOR_VERSION = 5
 
 
 def _collect(src: ModuleSource, cache: MutableMapping[str, bytes] | None) -> tuple[_Module, bool]:
