@@ -23,33 +23,28 @@ import concurrent.futures
 import csv
 import datetime
 import gzip
-import io
 import json
 import logging
 import sys
-import tarfile
 import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import platformdirs
 from packaging.utils import canonicalize_name
-from packaging.version import Version
 
 from exhume.index import (
     BadRemoteFile,
-    DistFile,
     IndexClient,
     IndexUnreachable,
     MemberNotFound,
-    Project,
     ProjectNotFound,
     index_url,
     transport,
 )
-from exhume.knowledge.importmap import EXCLUDED_TOP_LEVEL, package_submodules, provided_modules
+from exhume.knowledge.providers import release_modules
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT_DIR = ROOT / "resolvers" / "importmap"
@@ -118,31 +113,6 @@ def write_top(path: Path, names: Sequence[str], source: str) -> None:
 # -- one project --------------------------------------------------------------------------------------------
 
 
-def _wheel_preference(file: DistFile) -> tuple[int, int, str]:
-    """Sort key: pure Python 3 wheels, then other pure wheels, then CPython (not free-threaded) manylinux
-    x86_64 wheels, newest CPython first, then anything else."""
-    if "any" in file.platform_tags:
-        return (0 if any(t.startswith("py3") for t in file.python_tags) else 1), 0, file.filename
-    linux = any("manylinux" in t and t.endswith("x86_64") for t in file.platform_tags)
-    cpython = [int(t[3:]) for t in file.python_tags if t.startswith("cp3") and t[3:].isdigit()]
-    standard_abi = not any(a.endswith("t") and a.startswith("cp") for a in file.abi_tags)
-    if linux and cpython and standard_abi:
-        return 2, -max(cpython), file.filename
-    return 3, 0, file.filename
-
-
-def _releases(project: Project, kind: str) -> Iterable[tuple[Version, list[DistFile]]]:
-    """Releases newest first (final releases before pre-releases), with their unyanked files of ``kind``."""
-    versions = project.versions()
-    ordered = [v for v in reversed(versions) if not v.is_prerelease] + [
-        v for v in reversed(versions) if v.is_prerelease
-    ]
-    for version in ordered:
-        files = [f for f in project.release_files(version) if f.kind == kind and not f.yanked]
-        if files:
-            yield version, files
-
-
 def scan_project(client: IndexClient, name: str) -> dict[str, Any]:
     """What one project's newest wheel (or sdist) installs, as a JSON-ready result."""
     result: dict[str, Any] = {"name": name, "result_version": RESULT_VERSION}
@@ -150,82 +120,23 @@ def scan_project(client: IndexClient, name: str) -> dict[str, Any]:
         project = client.project(name)
     except ProjectNotFound:
         return {**result, "status": "missing", "note": "not on the index"}
-    empty: list[str] = []
-    for version, wheels in _releases(project, "wheel"):
-        wheel = min(wheels, key=_wheel_preference)
-        names = client.open_zip(wheel).namelist()
-        modules = provided_modules(names)
-        if not modules and len(empty) < OLDER_TRIES:
-            # Placeholders and meta-packages (a renamed project's last release) install nothing; an older
-            # release still tells which names the project provided when old code installed it.
-            empty.append(wheel.filename)
-            continue
-        note = {"note": f"newer wheels install no module: {', '.join(empty)}"} if empty else {}
-        if not modules:
-            note = {"note": "the wheel installs no importable module"}
-        return {
-            **result,
-            "status": "ok",
-            "version": str(version),
-            "file": wheel.filename,
-            "method": "wheel",
-            "modules": sorted(modules),
-            "submodules": sorted(package_submodules(names)),
-            **note,
-        }
-    if empty:
-        return {**result, "status": "skipped", "note": f"no wheel installs a module: {', '.join(empty)}"}
-    for version, sdists in _releases(project, "sdist"):
-        sdist = sorted(sdists, key=lambda f: (not f.filename.endswith(".tar.gz"), f.filename))[0]
-        base = {**result, "version": str(version), "file": sdist.filename}
-        if sdist.size is not None and sdist.size > SDIST_LIMIT:
-            return {**base, "status": "skipped", "note": f"sdist only, {sdist.size} bytes: too big to read"}
-        method, modules = _sdist_modules(client, sdist)
-        if not modules:
-            return {**base, "status": "skipped", "note": "sdist only, and no top_level.txt or package found"}
-        return {**base, "status": "ok", "method": method, "modules": sorted(modules)}
-    return {**result, "status": "skipped", "note": "no wheel or sdist to read"}
-
-
-def _sdist_modules(client: IndexClient, sdist: DistFile) -> tuple[str, set[str]]:
-    if sdist.filename.endswith(".zip"):
-        archive = client.open_zip(sdist)
-        members = archive.namelist()
-        top_levels = [n for n in members if n.endswith(".egg-info/top_level.txt")]
-        texts = [archive.read(min(top_levels, key=len))] if top_levels else []
-    else:
-        response = transport.get(client.session, sdist.url)
-        with response:
-            if response.status_code != 200:
-                raise IndexUnreachable(sdist.url, f"HTTP {response.status_code}")
-            body = response.content
-        if len(body) > SDIST_LIMIT:
-            return "skipped", set()
-        try:
-            with tarfile.open(fileobj=io.BytesIO(body)) as tar:
-                members = [m.name for m in tar.getmembers() if m.isfile()]
-                top_levels = sorted((n for n in members if n.endswith(".egg-info/top_level.txt")), key=len)
-                texts = []
-                if top_levels:
-                    extracted = tar.extractfile(top_levels[0])
-                    texts = [extracted.read()] if extracted is not None else []
-        except (tarfile.TarError, OSError, EOFError) as exc:
-            raise BadRemoteFile(sdist.url, f"not a readable tar archive: {exc}") from exc
-    if texts:
-        names = set()
-        for line in texts[0].decode("utf-8", "replace").splitlines():
-            dotted = line.strip().replace("/", ".")
-            parts = dotted.split(".")
-            if dotted and all(p.isidentifier() for p in parts) and parts[0] not in EXCLUDED_TOP_LEVEL:
-                names.add(dotted)
-        return "sdist-top-level", names
-    # No metadata: guess from the layout under the archive's root folder (and its src/ folder if any).
-    relative = [m.split("/", 1)[1] for m in members if "/" in m]
-    for folder in ("src/", "lib/"):
-        inside = [r[len(folder) :] for r in relative if r.startswith(folder)]
-        if provided_modules(inside):
-            return "sdist-layout", provided_modules(inside)
-    return "sdist-layout", provided_modules(relative)
+    read = release_modules(client, project, older_tries=OLDER_TRIES, sdist_limit=SDIST_LIMIT)
+    if not read.modules and not (read.method == "wheel" and read.file):
+        located = {"version": read.version, "file": read.file} if read.file else {}
+        return {**result, **located, "status": "skipped", "note": read.note}
+    data = {
+        **result,
+        "status": "ok",
+        "version": read.version,
+        "file": read.file,
+        "method": read.method,
+        "modules": sorted(read.modules),
+    }
+    if read.method == "wheel":
+        data["submodules"] = sorted(read.submodules)
+    if read.note:
+        data["note"] = read.note
+    return data
 
 
 # -- the run ------------------------------------------------------------------------------------------------

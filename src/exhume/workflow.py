@@ -17,6 +17,7 @@ from exhume.errors import ExhumeError
 from exhume.index import IndexClient
 from exhume.infer import infer
 from exhume.infer.records import Inference
+from exhume.knowledge.providers import ProviderSearch
 from exhume.lock.compile import CONSTRAINTS_NAME, LockResult, ResolutionError, compile_lock
 from exhume.lock.interpreters import available_pythons
 from exhume.lockfiles import (
@@ -92,7 +93,13 @@ def lock_repository(path: str, options: LockOptions, *, client: IndexClient | No
     index = client if client is not None else IndexClient(offline=options.offline)
     available = {i.python for i in available_pythons()}
     inference = infer(
-        result, releases=index, python=options.python, as_of=options.as_of, pins=options.pins, available=available
+        result,
+        releases=index,
+        python=options.python,
+        as_of=options.as_of,
+        pins=options.pins,
+        available=available,
+        providers=None if options.offline else ProviderSearch(index),
     )
     if inference.unresolved and not options.allow_unresolved:
         listing = "; ".join(

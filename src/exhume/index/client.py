@@ -90,6 +90,20 @@ class IndexClient:
         """A reader for the members of a remote wheel (or zip sdist) that fetches only the bytes it needs."""
         return RemoteZip(file.url, session=self.session, size=file.size)
 
+    def download(self, file: DistFile, limit: int) -> bytes | None:
+        """The whole of a (small) file, or None when it is larger than ``limit`` bytes.
+
+        Raises :class:`IndexUnreachable` when the file cannot be fetched.
+        """
+        if file.size is not None and file.size > limit:
+            return None
+        response = transport.get(self.session, file.url)
+        with response:
+            if response.status_code != 200:
+                raise IndexUnreachable(file.url, f"HTTP {response.status_code}")
+            body: bytes = response.content
+        return body if len(body) <= limit else None
+
     def metadata(self, file: DistFile) -> bytes:
         """The core metadata (METADATA) of a wheel: from the index's PEP 658 file when served, else read
         from the wheel itself with ranged requests."""

@@ -22,9 +22,10 @@ The documented rules, in the order they apply (README and the report cite them b
 from __future__ import annotations
 
 import functools
+import logging
 import sys
 from collections.abc import Collection, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 from typing import Protocol
 
@@ -37,6 +38,7 @@ from exhume.errors import ExhumeError
 from exhume.index import Project, ProjectNotFound
 from exhume.infer.records import Constraint, Evidence, Inference, Unresolved
 from exhume.knowledge import breakages as breakage_table
+from exhume.knowledge.providers import Provider
 from exhume.knowledge.pythons import PYTHON_RELEASES, PYTHONS, Support, current_python, python_support
 from exhume.model import Location
 from exhume.scan.result import DistributionUse, ModuleKind, ScanResult
@@ -45,6 +47,8 @@ if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
+
+log = logging.getLogger(__name__)
 
 __all__ = ["ApiAnswer", "ApiKnowledge", "InferenceError", "ReleaseSource", "infer", "range_specifier"]
 
@@ -60,6 +64,13 @@ class InferenceError(ExhumeError):
 
 class ReleaseSource(Protocol):
     def project(self, name: str) -> Project: ...
+
+
+class ProviderFinder(Protocol):
+    """Finds the project that installs a module the import map does not know
+    (:class:`exhume.knowledge.providers.ProviderSearch`)."""
+
+    def find(self, module: str, *, as_of: datetime | None = None) -> Provider | None: ...
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -395,11 +406,14 @@ def infer(
     as_of: datetime | None = None,
     pins: Sequence[Requirement] = (),
     available: Collection[str] | None = None,
+    providers: ProviderFinder | None = None,
 ) -> Inference:
     """Infer the Python version and a constraint per distribution from a scan. See the module doc for the rules.
 
     ``available`` lists the Python versions that have an interpreter to lock with; among Pythons equally good
     for the syntax and the wheels, one of those is preferred over one only the declarations favour.
+    ``providers``, when given, finds the project behind an import the import map does not know (without it,
+    the module's own name is taken as the project's).
     Raises :class:`InferenceError` when ``python`` is given and is not one exhume can target.
     """
     if python is not None and python not in PYTHONS:
@@ -407,7 +421,15 @@ def infer(
     uses = _needed_distributions(scan)
     dists: list[_Dist] = []
     unresolved: list[Unresolved] = []
+    known_date = as_of if as_of is not None else scan.as_of.date
     for use in uses:
+        found = None
+        if providers is not None and _guessed(scan, use) and use.modules:
+            # The import map does not know the module: find the project that really installs it.
+            found = providers.find(use.modules[0], as_of=known_date)
+            if found is not None and canonicalize_name(found.distribution) != use.name:
+                log.info("%s: %s", use.modules[0], found.reason())
+                use = replace(use, name=canonicalize_name(found.distribution))
         platform_only = _platform_only(use.name)
         if platform_only is not None:
             if use.imported:
@@ -435,6 +457,8 @@ def infer(
         )
         _api_evidence(dist, use, scan, api)
         _declared_evidence(dist, use)
+        if found is not None:
+            dist.evidence.append(Evidence(kind="provider", text=found.reason(), specifier=""))
         dists.append(dist)
 
     for pin in pins:
@@ -593,6 +617,12 @@ def _needed_distributions(scan: ScanResult) -> list[DistributionUse]:
     return [u for name, u in sorted(merged.items()) if not (u.imported and u.optional and not u.declared)]
 
 
+def _guessed(scan: ScanResult, use: DistributionUse) -> bool:
+    """Whether the import map never named ``use``'s distribution: every module of it only has its own name."""
+    mods = [m for m in scan.modules if m.distribution == use.name]
+    return bool(mods) and all(m.reason.startswith("same name") for m in mods) and not use.declared
+
+
 def _guessed_after(scan: ScanResult, dist: _Dist, as_of: datetime) -> str | None:
     """Why ``dist`` cannot be what the code imports, if the import map never named it (the project only has the
     module's name), nothing declares it, and its first release came after the code's date: a placeholder
@@ -600,7 +630,7 @@ def _guessed_after(scan: ScanResult, dist: _Dist, as_of: datetime) -> str | None
     uses = [m for m in scan.modules if m.distribution == dist.name]
     if not uses or any(not m.reason.startswith("same name") for m in uses):
         return None
-    if any(e.kind not in ("api", "keyword") for e in dist.evidence) or dist.confidence == "high":
+    if any(e.kind not in ("api", "keyword", "provider") for e in dist.evidence) or dist.confidence == "high":
         return None
     times = [f.upload_time for f in dist.project.files if f.upload_time is not None]
     if not times or min(times) <= as_of:
