@@ -177,6 +177,18 @@ def test_needs_row_shape() -> None:
             id="numpy2_abi__generic_and_pandas",
         ),
         pytest.param(
+            "ImportError: cannot import name 'Feature' from 'setuptools' (/x/setuptools/__init__.py)",
+            {},
+            ["setuptools46-feature"],
+            id="setuptools_feature__generic_row_by_text",
+        ),
+        pytest.param(
+            "    from theano.tensor.signal import downsample\nImportError: cannot import name downsample",
+            {"lasagne": "0.1", "theano": "1.0.2"},
+            ["lasagne-theano09"],
+            id="lasagne01_theano1",
+        ),
+        pytest.param(
             "error in regressors setup command: use_2to3 is invalid.",
             {},
             ["setuptools58-use-2to3"],

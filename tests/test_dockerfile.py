@@ -9,6 +9,7 @@ import re
 import shutil
 import subprocess
 import sys
+from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -217,6 +218,18 @@ def test_install_flags_and_user(tmp_path: Path) -> None:
     assert "useradd" in steps[index_of(steps, "RUN", "--uid 1000")]["value"]
     assert "apt-get install -y --no-install-recommends" in emitted.dockerfile
     assert "rm -rf /var/lib/apt/lists/*" in emitted.dockerfile
+
+
+def test_build_constraints_reach_pips_build_environments(tmp_path: Path) -> None:
+    """An old sdist that needs setuptools<46 to build: the file beside the lock is copied in with it and named
+    in PIP_CONSTRAINT for the install; without one, nothing changes."""
+    emitted = render_dockerfile(replace(spec(), build_constraints="exhume-build-constraints.txt"))
+    steps = parse(emitted, tmp_path)
+    copy = index_of(steps, "COPY", "exhume-build-constraints.txt")
+    install = index_of(steps, "RUN", "--require-hashes")
+    assert copy < install
+    assert "PIP_CONSTRAINT=/app/exhume-build-constraints.txt python -m pip install" in steps[install]["value"]
+    assert "PIP_CONSTRAINT" not in render_dockerfile(spec()).dockerfile
 
 
 def test_labels_and_env(tmp_path: Path) -> None:

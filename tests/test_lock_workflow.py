@@ -127,3 +127,24 @@ def test_dockerfile_writes_and_replaces_its_own_files(tf1_locked: Path) -> None:
     assert "USER" in dockerfile
     assert (tf1_locked / ".dockerignore").exists()
     assert "wrote" in out
+
+
+@pytest.mark.network
+def test_old_sdist_gets_the_setuptools_of_its_day(tmp_path: Path) -> None:
+    """zope.interface 4.5.0 (2018, sdist only) imports setuptools.Feature in setup.py, which setuptools 46
+    removed: its metadata cannot be read with the setuptools Python 3.7 brings. The lock reads it again with
+    setuptools<46 (the breakage table's build row) and writes that constraint beside the lock for the builds."""
+    (tmp_path / "app.py").write_text("from zope.interface import Interface\n\n\nclass IThing(Interface):\n    pass\n")
+    (tmp_path / "requirements.txt").write_text("zope.interface==4.5.0\n")
+    code, _, err = _run("lock", str(tmp_path), "--as-of", "2018-08-12", "--python", "3.7")
+    assert code == 0, err
+    pins = {p.name: str(p.version) for p in parse_lock((tmp_path / "requirements.lock").read_text())}
+    assert pins["zope-interface"] == "4.5.0"
+    constraints = (tmp_path / "exhume-build-constraints.txt").read_text()
+    assert "setuptools<46" in constraints.splitlines()
+    assert "--build-constraint 'setuptools<46'" not in constraints  # found by the lock, not given
+    # Locked again without the need (a newer zope.interface with wheels), the stale file is removed.
+    (tmp_path / "requirements.txt").write_text("zope.interface==5.4.0\n")
+    code, _, err = _run("lock", str(tmp_path), "--as-of", "2021-06-01", "--python", "3.7")
+    assert code == 0, err
+    assert not (tmp_path / "exhume-build-constraints.txt").exists()

@@ -44,7 +44,7 @@ def test_finds_the_project_that_installs_the_module(search: ProviderSearch, modu
     found = search.find(module, as_of=AS_OF)
     assert found is not None
     assert found.distribution == distribution
-    assert found.module == module.split(".")[0]
+    assert found.module == module.split(".", maxsplit=1)[0]
     # Asked again, the answer comes from the memo and then from the disk cache of what each release installs.
     assert search.find(module, as_of=AS_OF) == found
     assert ProviderSearch(search.client, cache_dir=search.cache_dir).find(module, as_of=AS_OF) == found

@@ -112,6 +112,19 @@ def test_build_log_without_compiler_asks_for_one() -> None:
     assert [r.compiler for r in repairs] == [True]
 
 
+def test_build_log_old_setup_script_asks_for_old_setuptools_where_pip_builds() -> None:
+    """zope.interface 4.5's setup.py imports setuptools.Feature (removed in setuptools 46): the repair is a
+    build constraint for pip's build environment, not a package of the environment."""
+    log = (
+        '  File "<string>", line 26, in <module>\n'
+        "ImportError: cannot import name 'Feature' from 'setuptools' (/tmp/pip-build-env-x/overlay/setuptools/"
+        "__init__.py)\n"
+    )
+    repairs = repairs_for_build_log(log, pinned={}, has_compiler=True)
+    assert [(r.build_constraint, r.requirement) for r in repairs] == [("setuptools<46", None)]
+    assert repairs[0].key() == "build-constraint:setuptools<46"
+
+
 def test_build_log_missing_header_asks_for_dev_package() -> None:
     log = "src/_cffi_backend.c:15:10: fatal error: ffi.h: No such file or directory\n"
     repairs = repairs_for_build_log(log, pinned={}, has_compiler=True)

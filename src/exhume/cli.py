@@ -79,6 +79,7 @@ def _lock_options(args: argparse.Namespace) -> Any:
         python=args.python,
         as_of=as_of,
         pins=parse_pins(args.pin),
+        build_constraints=tuple(str(r) for r in parse_pins(args.build_constraint, flag="--build-constraint")),
         pylock=getattr(args, "format", None) == "pylock",
         offline=args.offline,
         force=args.force,
@@ -224,6 +225,14 @@ def _add_lock_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--python", help="target Python version X.Y (default: inferred)")
     parser.add_argument("--as-of", help="date YYYY-MM-DD (default: the last code change in git)")
     parser.add_argument("--pin", action="append", default=[], help="force a requirement, e.g. 'tensorflow==1.4.1'")
+    parser.add_argument(
+        "--build-constraint",
+        action="append",
+        default=[],
+        metavar="REQ",
+        help="a build tool old sdists need where pip builds them, e.g. 'setuptools<58' (found on its own when a "
+        "build fails)",
+    )
     parser.add_argument("--offline", action="store_true", help="use cached index data only")
     parser.add_argument("--force", action="store_true", help="overwrite files exhume did not write")
     parser.add_argument("--allow-unresolved", action="store_true", help="lock even if some imports have no provider")

@@ -18,11 +18,19 @@ from exhume.index import IndexClient
 from exhume.infer import infer
 from exhume.infer.records import Inference
 from exhume.knowledge.providers import ProviderSearch
-from exhume.lock.compile import CONSTRAINTS_NAME, LockResult, ResolutionError, compile_lock
+from exhume.lock.compile import (
+    BUILD_CONSTRAINTS_NAME,
+    CONSTRAINTS_NAME,
+    LockResult,
+    ResolutionError,
+    compile_lock,
+)
 from exhume.lock.interpreters import available_pythons
 from exhume.lockfiles import (
     Output,
     check_writable,
+    remove_stale,
+    render_build_constraints,
     render_constraints,
     render_pylock,
     render_report,
@@ -52,6 +60,8 @@ class LockOptions:
     offline: bool = False
     force: bool = False
     allow_unresolved: bool = False
+    #: Constraints for the environments pip builds sdists in (``setuptools<46``), found by a failed build.
+    build_constraints: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -61,6 +71,8 @@ class LockOutcome:
     lock: LockResult
     written: tuple[Path, ...] = field(default=())
     command: str = ""
+    #: What old sdists of the lock need where pip builds them; written to BUILD_CONSTRAINTS_NAME when any.
+    build_constraints: tuple[str, ...] = ()
 
 
 def regenerate_command(path: str, options: LockOptions) -> str:
@@ -74,6 +86,8 @@ def regenerate_command(path: str, options: LockOptions) -> str:
         words += ["--as-of", options.as_of.date().isoformat()]
     for pin in options.pins:
         words += ["--pin", str(pin)]
+    for constraint in options.build_constraints:
+        words += ["--build-constraint", constraint]
     return shlex.join(words)
 
 
@@ -84,7 +98,7 @@ def lock_repository(path: str, options: LockOptions, *, client: IndexClient | No
     ``allow_unresolved`` is false; errors from inference and locking propagate with their exit codes.
     """
     root = Path(path)
-    names = ["requirements.in", CONSTRAINTS_NAME, "requirements.lock", "exhume-report.json"]
+    names = ["requirements.in", CONSTRAINTS_NAME, "requirements.lock", "exhume-report.json", BUILD_CONSTRAINTS_NAME]
     if options.pylock:
         names.append("pylock.toml")
     if root.is_dir():
@@ -112,7 +126,7 @@ def lock_repository(path: str, options: LockOptions, *, client: IndexClient | No
     command = regenerate_command(path, options)
     requirements_in = render_requirements_in(inference, command)
 
-    def resolve(constraints: str) -> LockResult:
+    def resolve(constraints: str, build_tools: Sequence[str] = ()) -> LockResult:
         return compile_lock(
             requirements_in,
             python=inference.python,
@@ -120,21 +134,31 @@ def lock_repository(path: str, options: LockOptions, *, client: IndexClient | No
             header_command=command,
             constraints=constraints,
             client=index,
+            build_tools=build_tools,
         )
 
     constraints = render_constraints(inference)
-    try:
-        lock = resolve(constraints)
-    except ResolutionError as first:
-        # The releases were chosen one distribution at a time; their own requirements may still exclude each
-        # other (torchvision 0.3.0 needs torch>=1.1). Resolve again within the ranges alone, with the breakage
-        # limits, and let the resolver pick; the report keeps both the choice and what the lock holds.
-        log.info("the chosen releases do not resolve together; resolving within the ranges: %s", first.tail[-300:])
-        constraints = render_constraints(inference, pins=False)
+    build_tools: list[str] = list(options.build_constraints)
+    while True:
         try:
-            lock = resolve(constraints)
+            lock = resolve(constraints, build_tools)
+            break
         except ResolutionError as exc:
-            raise _explained(exc, inference) from exc
+            # An old sdist whose setup script needs the setuptools of its day (use_2to3, setuptools.Feature):
+            # read its metadata again with that setuptools where pip-compile runs.
+            tools = _build_tools_for(exc.tail, build_tools)
+            if tools:
+                log.info("an sdist's setup script needs %s; resolving again with it", ", ".join(tools))
+                build_tools += tools
+                continue
+            ranges = render_constraints(inference, pins=False)
+            if constraints == ranges:
+                raise _explained(exc, inference) from exc
+            # The releases were chosen one distribution at a time; their own requirements may still exclude
+            # each other (torchvision 0.3.0 needs torch>=1.1). Resolve again within the ranges alone, with the
+            # breakage limits, and let the resolver pick; the report keeps both the choice and what the lock holds.
+            log.info("the chosen releases do not resolve together; resolving within the ranges: %s", exc.tail[-300:])
+            constraints = ranges
     outputs = [
         Output(name="requirements.in", text=requirements_in),
         Output(name=CONSTRAINTS_NAME, text=constraints),
@@ -144,8 +168,32 @@ def lock_repository(path: str, options: LockOptions, *, client: IndexClient | No
     if options.pylock:
         projects = {canonicalize_name(p.name): index.project(p.name) for p in lock.pins}
         outputs.append(Output(name="pylock.toml", text=render_pylock(lock, projects)))
+    if build_tools:
+        outputs.append(Output(name=BUILD_CONSTRAINTS_NAME, text=render_build_constraints(build_tools, command)))
     written = write_outputs(options.output or root, outputs, force=options.force)
-    return LockOutcome(scan=result, inference=inference, lock=lock, written=tuple(written), command=command)
+    if not build_tools:
+        remove_stale(options.output or root, BUILD_CONSTRAINTS_NAME)
+    return LockOutcome(
+        scan=result,
+        inference=inference,
+        lock=lock,
+        written=tuple(written),
+        command=command,
+        build_constraints=tuple(build_tools),
+    )
+
+
+def _build_tools_for(log_tail: str, have: Sequence[str]) -> list[str]:
+    """Build-tool requirements the breakage table prescribes for a failed metadata build (``setuptools<46``),
+    less those already tried."""
+    from exhume.knowledge import breakages
+
+    found = []
+    for row in breakages.matching_error(log_tail, installed={}):
+        text = str(row.constraint)
+        if row.build and text not in have and text not in found:
+            found.append(text)
+    return found
 
 
 def _explained(exc: ResolutionError, inference: Inference) -> ResolutionError:
@@ -166,8 +214,9 @@ def _explained(exc: ResolutionError, inference: Inference) -> ResolutionError:
     return ResolutionError(exc.message.split("\n", 1)[0], tail=exc.tail, hint=hint)
 
 
-def parse_pins(values: Sequence[str]) -> tuple[Requirement, ...]:
-    """``--pin 'dist==v'`` values as requirements; a malformed one is an input error naming it."""
+def parse_pins(values: Sequence[str], *, flag: str = "--pin") -> tuple[Requirement, ...]:
+    """``--pin 'dist==v'`` values (or another ``flag``'s) as requirements; a malformed one is an input error
+    naming it."""
     from packaging.requirements import InvalidRequirement
 
     from exhume.errors import InputError
@@ -177,5 +226,5 @@ def parse_pins(values: Sequence[str]) -> tuple[Requirement, ...]:
         try:
             pins.append(Requirement(value))
         except InvalidRequirement as exc:
-            raise InputError(f"--pin {value!r}: {exc}", hint="write it as 'name==version' or 'name>=a,<b'") from exc
+            raise InputError(f"{flag} {value!r}: {exc}", hint="write it as 'name==version' or 'name>=a,<b'") from exc
     return tuple(pins)

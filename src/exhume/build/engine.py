@@ -28,7 +28,7 @@ from typing import Any, Protocol
 
 from exhume.errors import ExhumeError, InputError
 from exhume.index import default_cache_dir, index_url
-from exhume.lock.compile import cache_root, isolated_pip_env, tool_spec, virtualenv_runner
+from exhume.lock.compile import BUILD_CONSTRAINTS_NAME, cache_root, isolated_pip_env, tool_spec, virtualenv_runner
 from exhume.lock.interpreters import find_interpreter, parse_python
 
 __all__ = [
@@ -604,12 +604,13 @@ class VenvEngine:
         started = time.monotonic()
         deadline = started + timeout
 
-        def step(argv: Sequence[str], what: str) -> None:
+        def step(argv: Sequence[str], what: str, extra_env: Mapping[str, str] | None = None) -> None:
             remaining = deadline - time.monotonic()
             code, timed_out = (TIMEOUT_EXIT, True) if remaining <= 0 else (None, False)
             if code is None:
                 sink.feed(f"$ {' '.join(argv)}\n")
-                code, timed_out = _stream(argv, env=isolated_pip_env(), cwd=context, timeout=remaining, sink=sink)
+                env = isolated_pip_env(extra_env)
+                code, timed_out = _stream(argv, env=env, cwd=context, timeout=remaining, sink=sink)
             if code != 0:
                 reason = f"{what}: timed out after {timeout:.0f}s" if timed_out else f"{what} exited {code}"
                 raise BuildFailed(tag, reason=reason, log_tail=sink.tail(), seconds=time.monotonic() - started)
@@ -629,7 +630,11 @@ class VenvEngine:
         pip_pins = [r for r in spec.requirements if r.startswith("pip==")]
         if pip_pins:
             step([*pip, "--quiet", *pip_pins], "installing pip")
-        step([*pip, "--no-deps", "--require-hashes", "-r", str(lock)], "installing the lock")
+        # Old sdists' build tools (setuptools<46), as the Dockerfile gives them: PIP_CONSTRAINT for pip's
+        # build environments.
+        build_constraints = context / BUILD_CONSTRAINTS_NAME
+        extra = {"PIP_CONSTRAINT": str(build_constraints.resolve())} if build_constraints.is_file() else None
+        step([*pip, "--no-deps", "--require-hashes", "-r", str(lock)], "installing the lock", extra)
         meta = {"context": str(context), "python": str(interpreter.version), "tag": tag}
         (env_dir / _META).write_text(json.dumps(meta, sort_keys=True) + "\n", encoding="utf-8")
         seconds = time.monotonic() - started

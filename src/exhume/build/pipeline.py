@@ -25,6 +25,7 @@ from exhume.build.smoke import Outcome, SmokePlan, classify, make_plan, parse_re
 from exhume.emit.dockerfile import DockerfileSpec, EmittedFiles, archive_build_args, render_dockerfile
 from exhume.errors import ExhumeError
 from exhume.index import IndexClient, ProjectNotFound, index_url
+from exhume.lock.compile import BUILD_CONSTRAINTS_NAME
 from exhume.lockfiles import Output, write_outputs
 from exhume.workflow import LockOptions, LockOutcome, lock_repository
 
@@ -55,6 +56,7 @@ def _emit(
         gpu=options.gpu,
         extra_system_packages=system,
         needs_compiler=compiler,
+        build_constraints=BUILD_CONSTRAINTS_NAME if outcome.build_constraints else None,
     )
     if options.base_image:
         spec = replace(spec, base_image=options.base_image)
@@ -224,6 +226,7 @@ def _apply(
     """Fold repairs into the next round's lock options, system packages and compiler flag."""
     pins: dict[str, Requirement] = {canonicalize_name(p.name): p for p in options.pins}
     python = options.python
+    build_constraints = list(options.build_constraints)
     for repair in repairs:
         tried.add(repair.key())
         if repair.requirement is not None:
@@ -234,6 +237,14 @@ def _apply(
             python = repair.python
         elif repair.system_package is not None:
             system = tuple(sorted({*system, repair.system_package}))
+        elif repair.build_constraint is not None:
+            build_constraints.append(repair.build_constraint)
         elif repair.compiler:
             compiler = True
-    return replace(options, pins=tuple(pins[n] for n in sorted(pins)), python=python), system, compiler
+    options = replace(
+        options,
+        pins=tuple(pins[n] for n in sorted(pins)),
+        python=python,
+        build_constraints=tuple(dict.fromkeys(build_constraints)),
+    )
+    return options, system, compiler

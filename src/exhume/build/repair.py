@@ -39,19 +39,23 @@ _NO_COMPILER = re.compile(
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Repair:
-    """One change for the next round. Exactly one of ``requirement``, ``python``, ``system_package`` or
-    ``compiler`` is set; ``reason`` cites the failure."""
+    """One change for the next round. Exactly one of ``requirement``, ``python``, ``system_package``,
+    ``build_constraint`` (a build tool for pip's sdist build environments) or ``compiler`` is set; ``reason``
+    cites the failure."""
 
     reason: str
     check: str
     requirement: Requirement | None = None
     python: str | None = None
     system_package: str | None = None
+    build_constraint: str | None = None
     compiler: bool = False
 
     def key(self) -> str:
         if self.requirement is not None:
             return f"requirement:{self.requirement}"
+        if self.build_constraint is not None:
+            return f"build-constraint:{self.build_constraint}"
         if self.python is not None:
             return f"python:{self.python}"
         if self.system_package is not None:
@@ -66,6 +70,8 @@ class Repair:
             data["python"] = self.python
         if self.system_package is not None:
             data["system_package"] = self.system_package
+        if self.build_constraint is not None:
+            data["build_constraint"] = self.build_constraint
         if self.compiler:
             data["compiler"] = True
         return data
@@ -231,9 +237,12 @@ def repairs_for_build_log(log: str, *, pinned: Mapping[str, Version], has_compil
             repair = Repair(reason=f"{header} is missing: {found[1]}", check="build", system_package=found[0])
             repairs.setdefault(repair.key(), repair)
     for row in breakages.matching_error(log, installed=dict(pinned)):
-        repair = Repair(
-            reason=f"known breakage {row.id}: {row.error} ({row.source})", check="build", requirement=row.constraint
-        )
+        reason = f"known breakage {row.id}: {row.error} ({row.source})"
+        if row.build:
+            # A build tool of the sdist's day, for pip's build environment: not a package of the environment.
+            repair = Repair(reason=reason, check="build", build_constraint=str(row.constraint))
+        else:
+            repair = Repair(reason=reason, check="build", requirement=row.constraint)
         repairs.setdefault(repair.key(), repair)
     return sorted(repairs.values(), key=lambda r: r.key())
 

@@ -209,6 +209,7 @@ class DockerfileSpec:
     the system. ``built_from_source`` names the pins without a wheel for the Python (None: unknown, the
     system-packages table decides); ``needs_compiler`` overrides whether a compiler is installed.
     ``extra_system_packages`` are Debian packages added on request (by a repair round, say).
+    ``build_constraints`` names the file of build-tool constraints old sdists need (``setuptools<46``).
     """
 
     python: str
@@ -223,6 +224,8 @@ class DockerfileSpec:
     extra_system_packages: tuple[str, ...] = ()
     needs_compiler: bool | None = None
     built_from_source: tuple[str, ...] | None = None
+    #: The PIP_CONSTRAINT file beside the lock for pip's sdist build environments (None: there is none).
+    build_constraints: str | None = None
 
     @classmethod
     def from_lock(cls, lock: LockResult, **options: Any) -> DockerfileSpec:
@@ -610,7 +613,7 @@ def _pip_bootstrap(python: str, pip: str | None) -> list[str]:
     return lines
 
 
-def _user_lock_code(workdir: str, lock_name: str) -> list[str]:
+def _user_lock_code(workdir: str, lock_name: str, build_constraints: str | None = None) -> list[str]:
     lines = [
         f"# A non-root user owning {workdir}; dependencies are installed system-wide as root, read-only to it.",
         f"RUN groupadd --gid {_UID} {_USER} \\",
@@ -624,9 +627,14 @@ def _user_lock_code(workdir: str, lock_name: str) -> list[str]:
         "# each file must match the hash recorded when the lock was made.",
         f"COPY {lock_name} {workdir}/{lock_name}",
     ]
-    lines += _run(
-        [_PIP_ENV, f"python -m pip install --no-cache-dir --no-deps --require-hashes -r {workdir}/{lock_name}"]
-    )
+    install = f"python -m pip install --no-cache-dir --no-deps --require-hashes -r {workdir}/{lock_name}"
+    if build_constraints:
+        lines += [
+            "# Old sdists in the lock need build tools of their day where pip builds them (PIP_CONSTRAINT).",
+            f"COPY {build_constraints} {workdir}/{build_constraints}",
+        ]
+        install = f"PIP_CONSTRAINT={workdir}/{build_constraints} {install}"
+    lines += _run([_PIP_ENV, install])
     lines += [
         "",
         "# The code last, so a code-only change rebuilds this layer alone.",
@@ -691,7 +699,7 @@ def render_dockerfile(spec: DockerfileSpec) -> EmittedFiles:
         out += ["", *_gpu_runtime(images.cuda, copy=images.cuda_image is not None)]
     out += ["", *_pip_bootstrap(spec.python, python_image.pip if python_image is not None else None)]
     build_args.append(("PIP_INDEX_URL", ""))
-    out += ["", *_user_lock_code(spec.workdir, spec.lock_name)]
+    out += ["", *_user_lock_code(spec.workdir, spec.lock_name, spec.build_constraints)]
     return EmittedFiles(
         dockerfile="\n".join(out) + "\n",
         dockerignore=render_dockerignore(),

@@ -23,7 +23,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -60,6 +60,8 @@ log = logging.getLogger(__name__)
 # Bump when the cached result's shape or the way a lock is produced changes, so old entries are not reused.
 CACHE_FORMAT = 2
 CONSTRAINTS_NAME = "exhume-constraints.txt"
+#: Beside the lock when old sdists need older build tools: the PIP_CONSTRAINT file for pip's build environments.
+BUILD_CONSTRAINTS_NAME = "exhume-build-constraints.txt"
 COMPILE_TIMEOUT = 3600.0  # seconds; a cold lock of a large tree downloads several big wheels
 INSTALL_TIMEOUT = 1200.0
 TAIL_LINES = 40
@@ -320,14 +322,24 @@ def virtualenv_runner(spec: str, index: str, root: Path) -> list[str]:
     return [sys.executable, "-c", code]
 
 
-def tool_env(interpreter: Interpreter, *, index: str | None = None, root: Path | None = None) -> Path:
+def tool_env(
+    interpreter: Interpreter,
+    *,
+    index: str | None = None,
+    root: Path | None = None,
+    build_tools: Sequence[str] = (),
+) -> Path:
     """The Python of a cached virtual environment made with ``interpreter`` and holding the pip-tools that
     runs there; made (from the real index ``index``, default the user's) on first use.
 
+    ``build_tools`` are requirements installed last, for the setup scripts pip runs there to read an old sdist's
+    metadata (``setuptools<46`` for one that imports ``setuptools.Feature``); each set gets its own environment.
     The cache key is the interpreter's path and full version and the tool releases, so a rebuilt or
     upgraded interpreter gets a new environment. Raises :class:`ToolSetupError` when it cannot be made.
     """
     spec = tool_spec(interpreter.python)
+    if build_tools:
+        spec = replace(spec, requirements=(*spec.requirements, *sorted(build_tools)))
     root = root if root is not None else cache_root()
     index = index if index is not None else IndexClient().url
     key_text = json.dumps([str(interpreter.path), str(interpreter.version), list(spec.requirements)])
@@ -504,11 +516,13 @@ def compile_lock(
     constraints: str = "",
     cache_dir: Path | None = None,
     client: ProjectSource | None = None,
+    build_tools: Sequence[str] = (),
 ) -> LockResult:
     """Resolve ``requirements_in`` (the text of a requirements.in) into a fully pinned, hashed lock for
     CPython ``python`` (``"3.7"``), using only releases uploaded on or before ``as_of``.
 
-    ``constraints`` is the text of a constraints file applied to the resolution. ``header_command`` is the
+    ``constraints`` is the text of a constraints file applied to the resolution; ``build_tools`` go into the
+    environment pip-compile runs in (see :func:`tool_env`). ``header_command`` is the
     command the lock's header tells the user to run to regenerate it. ``interpreter`` defaults to the first
     one :func:`find_interpreter` finds. ``cache_dir`` defaults to :func:`cache_root`; ``client`` to an
     :class:`IndexClient` for the user's index. The same input, date and index give the same bytes; a result
@@ -535,6 +549,7 @@ def compile_lock(
         constraints=constraints,
         index=source.url,
         platform=platform_name,
+        **({"build_tools": " ".join(sorted(build_tools))} if build_tools else {}),
     )
     cached = root / "results" / f"{key}.json"
     header = _header(python=python, as_of=as_of, platform_name=platform_name, command=header_command)
@@ -555,7 +570,7 @@ def compile_lock(
             raise InterpreterNotFound(python)
     elif interpreter.python != python:
         raise ExhumeError(f"interpreter {interpreter.path} is Python {interpreter.version}, not {python}")
-    tool_python = tool_env(interpreter, index=source.url, root=root)
+    tool_python = tool_env(interpreter, index=source.url, root=root, build_tools=build_tools)
     spec = tool_spec(python)
 
     with tempfile.TemporaryDirectory(prefix="exhume-lock-") as tmp:
