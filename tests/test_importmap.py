@@ -27,6 +27,7 @@ from exhume.knowledge.importmap import (
     provided_modules,
     resolvers_dir,
 )
+from exhume.knowledge.providers import _wheel_preference
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(__file__).parent / "data" / "importmap"
@@ -290,9 +291,12 @@ def test_read_top_from_list(tmp_path: Path) -> None:
 
 def test_committed_top_list_matches_header() -> None:
     lines = (resolvers_dir() / "importmap" / "top-projects.txt").read_text().splitlines()
-    assert lines[0].startswith("# The 5000 most-downloaded projects")
+    count = int(lines[0].split()[2])
+    assert lines[0].startswith(f"# The {count} most-downloaded projects")
     names = [line for line in lines if not line.startswith("#")]
-    assert len(names) == len(set(names)) == 5000
+    assert len(names) == len(set(names)) == count
+    document = json.loads((resolvers_dir() / "importmap" / "importmap.json").read_text())
+    assert document["inputs"]["projects"] >= count
 
 
 def _result(name: str, modules: list[str], submodules: list[str] | None = None) -> dict[str, Any]:
@@ -345,9 +349,9 @@ def test_wheel_preference() -> None:
         wheel("x-1.0-cp312-cp312-manylinux_2_17_x86_64.whl"),
         wheel("x-1.0-cp312-cp312-win_amd64.whl"),
     ]
-    assert min(choices, key=gen._wheel_preference).filename == "x-1.0-cp312-cp312-manylinux_2_17_x86_64.whl"
+    assert min(choices, key=_wheel_preference).filename == "x-1.0-cp312-cp312-manylinux_2_17_x86_64.whl"
     pure = next(f for f in files if f.filename == "six-1.16.0-py2.py3-none-any.whl")
-    assert min([*choices, pure], key=gen._wheel_preference) is pure
+    assert min([*choices, pure], key=_wheel_preference) is pure
 
 
 def _tags(filename: str) -> dict[str, Any]:
