@@ -212,6 +212,16 @@ def test_served_pages() -> None:
     assert source.asked.count("attrs") == 1
 
 
+def test_floor_moves_one_projects_cutoff_later() -> None:
+    """pip's build environments ask for setuptools>=40.8.0 (2019); a view of 2018 serves setuptools up to that
+    floor and every other project as of the cutoff."""
+    view = DateFilteredIndex(utc(2018, 1, 1), client=RecordedIndex(), floors={"Six": utc(2019, 12, 31)})
+    assert versions(view.project("six")) == ["1.11.0", "1.12.0", "1.13.0"]
+    assert versions(view.project("attrs")) == []
+    plain = DateFilteredIndex(utc(2018, 1, 1), client=RecordedIndex())
+    assert versions(plain.project("six")) == ["1.11.0"]
+
+
 def test_upstream_failure_is_502_and_recorded() -> None:
     with DateFilteredIndex(utc(2021, 6, 1), client=RecordedIndex()) as view:
         response = requests.get(view.url + "unreachable/", timeout=10)

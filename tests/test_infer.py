@@ -157,6 +157,20 @@ def test_unknown_import_is_unresolved(tmp_path: Path, releases: RecordedReleases
     assert [u.module for u in result.unresolved] == ["zz_no_such_module_anywhere"]
 
 
+def test_application_modules_are_unresolved_not_namesakes(tmp_path: Path, releases: RecordedReleases) -> None:
+    """Blender's bpy, Pythonista's console and Maya's maya.cmds come with the application; the PyPI projects of
+    those names are other things, so they are reported as unresolved with the application named."""
+    files = {"tool.py": "import numpy\nimport bpy\nimport console\nfrom maya import cmds\n\ncmds.polyCube()\n"}
+    result = infer(scan(_tree(tmp_path, files)), releases=releases, as_of=datetime(2018, 1, 1, tzinfo=timezone.utc))
+    reasons = {u.module: u.reason for u in result.unresolved}
+    assert set(reasons) == {"bpy", "console", "maya"}
+    assert reasons["bpy"].startswith("Blender provides it")
+    # `from maya import cmds` imports maya (a datetime library's name on PyPI); maya.cmds tells it is Maya's.
+    assert reasons["maya"].startswith("Autodesk Maya provides it")
+    assert reasons["console"].startswith("Pythonista (iOS) provides it")
+    assert "numpy" in _by_name(result)
+
+
 class WithLatecomer(RecordedReleases):
     """The recorded pages plus one we write: a project that took the free name ``yourapp`` in 2020."""
 

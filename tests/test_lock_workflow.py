@@ -148,3 +148,20 @@ def test_old_sdist_gets_the_setuptools_of_its_day(tmp_path: Path) -> None:
     code, _, err = _run("lock", str(tmp_path), "--as-of", "2021-06-01", "--python", "3.7")
     assert code == 0, err
     assert not (tmp_path / "exhume-build-constraints.txt").exists()
+
+
+@pytest.mark.network
+def test_sdist_that_only_builds_on_python2_moves_the_lock_to_27(tmp_path: Path) -> None:
+    """PySide 1.2.4 (2015, sdist only on Linux) refuses Python 3.7 in its setup script ("only these python
+    versions are supported: 2.6, 2.7, 3.2, 3.3, 3.4"). Code that runs on both gets a Python 2.7 lock, and the
+    report says why. Its sdist names no build backend, so pip's build environment needs setuptools>=40.8.0,
+    which a view of 2018 only has through the view's floor for setuptools."""
+    (tmp_path / "gui.py").write_text("from PySide import QtGui\n\napp = QtGui.QApplication([])\n")
+    (tmp_path / "requirements.txt").write_text("PySide==1.2.4\n")
+    code, out, err = _run("lock", str(tmp_path), "--as-of", "2018-08-12")
+    assert code == 0, err
+    assert out.startswith("Python 2.7: the code runs on 2.7 too, and on Python 3.")
+    pins = {p.name: str(p.version) for p in parse_lock((tmp_path / "requirements.lock").read_text())}
+    assert pins["pyside"] == "1.2.4"
+    lock = (tmp_path / "requirements.lock").read_text()
+    assert "# Python 2.7" in lock or "python 2.7" in lock.lower()

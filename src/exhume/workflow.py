@@ -6,7 +6,7 @@ import logging
 import re
 import shlex
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 
@@ -124,41 +124,33 @@ def lock_repository(path: str, options: LockOptions, *, client: IndexClient | No
             hint="pass --allow-unresolved to lock without them, or --pin 'dist==version' to name the provider",
         )
     command = regenerate_command(path, options)
+    try:
+        lock, build_tools, constraints = _resolve(inference, command, options.build_constraints, index)
+    except ResolutionError as first:
+        # An sdist whose setup script only runs on Python 2 (``0L``, "only these python versions are
+        # supported: 2.6, 2.7, 3.2") under code that Python 2.7 can run as well: lock for 2.7 instead.
+        retry = None
+        if options.python is None and inference.python != "2.7" and "2.7" in available and _metadata_failed(first):
+            retry = infer(
+                result,
+                releases=index,
+                python="2.7",
+                as_of=options.as_of,
+                pins=options.pins,
+                available=available,
+                providers=None if options.offline else ProviderSearch(index),
+            )
+            if any(e.kind == "syntax" and not e.used for e in retry.python_evidence) or retry.unresolved != (
+                inference.unresolved
+            ):
+                retry = None
+        if retry is None:
+            raise
+        log.info("an sdist's metadata cannot be read on Python %s; locking for Python 2.7", inference.python)
+        why = f"the code runs on 2.7 too, and on Python {inference.python} an sdist's setup script failed"
+        inference = replace(retry, python_reason=f"{why}: {first.message.splitlines()[0]} ({_metadata_line(first)})")
+        lock, build_tools, constraints = _resolve(inference, command, options.build_constraints, index)
     requirements_in = render_requirements_in(inference, command)
-
-    def resolve(constraints: str, build_tools: Sequence[str] = ()) -> LockResult:
-        return compile_lock(
-            requirements_in,
-            python=inference.python,
-            as_of=inference.as_of,
-            header_command=command,
-            constraints=constraints,
-            client=index,
-            build_tools=build_tools,
-        )
-
-    constraints = render_constraints(inference)
-    build_tools: list[str] = list(options.build_constraints)
-    while True:
-        try:
-            lock = resolve(constraints, build_tools)
-            break
-        except ResolutionError as exc:
-            # An old sdist whose setup script needs the setuptools of its day (use_2to3, setuptools.Feature):
-            # read its metadata again with that setuptools where pip-compile runs.
-            tools = _build_tools_for(exc.tail, build_tools)
-            if tools:
-                log.info("an sdist's setup script needs %s; resolving again with it", ", ".join(tools))
-                build_tools += tools
-                continue
-            ranges = render_constraints(inference, pins=False)
-            if constraints == ranges:
-                raise _explained(exc, inference) from exc
-            # The releases were chosen one distribution at a time; their own requirements may still exclude
-            # each other (torchvision 0.3.0 needs torch>=1.1). Resolve again within the ranges alone, with the
-            # breakage limits, and let the resolver pick; the report keeps both the choice and what the lock holds.
-            log.info("the chosen releases do not resolve together; resolving within the ranges: %s", exc.tail[-300:])
-            constraints = ranges
     outputs = [
         Output(name="requirements.in", text=requirements_in),
         Output(name=CONSTRAINTS_NAME, text=constraints),
@@ -181,6 +173,61 @@ def lock_repository(path: str, options: LockOptions, *, client: IndexClient | No
         command=command,
         build_constraints=tuple(build_tools),
     )
+
+
+def _resolve(
+    inference: Inference, command: str, build_constraints: Sequence[str], index: IndexClient
+) -> tuple[LockResult, list[str], str]:
+    """The lock for ``inference``, the build tools its sdists needed and the constraints it was resolved under.
+
+    The chosen releases are tried first; an sdist whose setup script needs older build tools (a ``build`` row
+    of the breakage table explains its error) is read again with them; if the chosen releases still exclude
+    each other, the ranges alone are resolved. Raises :class:`ResolutionError`, explained with our
+    constraints on the distributions pip names.
+    """
+    requirements_in = render_requirements_in(inference, command)
+    constraints = render_constraints(inference)
+    build_tools: list[str] = list(build_constraints)
+    while True:
+        try:
+            lock = compile_lock(
+                requirements_in,
+                python=inference.python,
+                as_of=inference.as_of,
+                header_command=command,
+                constraints=constraints,
+                client=index,
+                build_tools=build_tools,
+            )
+            return lock, build_tools, constraints
+        except ResolutionError as exc:
+            tools = _build_tools_for(exc.tail, build_tools)
+            if tools:
+                log.info("an sdist's setup script needs %s; resolving again with it", ", ".join(tools))
+                build_tools += tools
+                continue
+            ranges = render_constraints(inference, pins=False)
+            if constraints == ranges:
+                raise _explained(exc, inference) from exc
+            # The releases were chosen one distribution at a time; their own requirements may still exclude
+            # each other (torchvision 0.3.0 needs torch>=1.1). Resolve again within the ranges alone, with the
+            # breakage limits, and let the resolver pick; the report keeps both the choice and what the lock holds.
+            log.info("the chosen releases do not resolve together; resolving within the ranges: %s", exc.tail[-300:])
+            constraints = ranges
+
+
+_METADATA_FAILED = re.compile(r"metadata generation failed|egg_info did not run successfully|setup\.py egg_info")
+
+
+def _metadata_line(exc: ResolutionError) -> str:
+    """The line of pip's output that says why the setup script failed (its last error line)."""
+    lines = [x.strip() for x in exc.tail.splitlines() if re.search(r"Error|error:|supported", x)]
+    return lines[-1][:200] if lines else "metadata generation failed"
+
+
+def _metadata_failed(exc: ResolutionError) -> bool:
+    """Whether pip-compile failed while running an sdist's setup script to read its metadata."""
+    return bool(_METADATA_FAILED.search(exc.tail))
 
 
 def _build_tools_for(log_tail: str, have: Sequence[str]) -> list[str]:

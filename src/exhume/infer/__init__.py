@@ -430,7 +430,7 @@ def infer(
             if found is not None and canonicalize_name(found.distribution) != use.name:
                 log.info("%s: %s", use.modules[0], found.reason())
                 use = replace(use, name=canonicalize_name(found.distribution))
-        platform_only = _platform_only(use.name)
+        platform_only = _host_only(use) or _platform_only(use.name)
         if platform_only is not None:
             if use.imported:
                 unresolved.append(_unresolved(scan, use.name, ", ".join(use.modules), platform_only))
@@ -545,6 +545,45 @@ def _platform_only_table() -> tuple[tuple[str, bool, str], ...]:
         (canonicalize_name(r["distribution"]), bool(r.get("prefix", False)), f"{r['platform']} only: {r['reason']}")
         for r in rows
     )
+
+
+@functools.cache
+def _host_modules() -> dict[str, str]:
+    from exhume.knowledge.stdlib import resolvers_dir
+
+    with (resolvers_dir() / "platform-only.toml").open("rb") as handle:
+        hosts = tomllib.load(handle).get("hosts", [])
+    return {
+        module: f"{h['host']} provides it to the scripts it runs ({h['docs']})"
+        for h in hosts
+        for module in h["modules"]
+    }
+
+
+def _host_only(use: DistributionUse) -> str | None:
+    """Why an import is an application's (Blender's bpy, Pythonista's console), if every module of ``use`` is
+    one the host table lists and nothing declares it."""
+    if use.declared or not use.modules:
+        return None
+    table = _host_modules()
+
+    def host_of(dotted: str) -> str | None:
+        parts = dotted.split(".")
+        prefixes = (".".join(parts[:n]) for n in range(len(parts), 0, -1))
+        return next((table[p] for p in prefixes if p in table), None)
+
+    reasons = []
+    for module in use.modules:
+        found = host_of(module)
+        if found is None:
+            # ``from maya import cmds`` imports the module maya; the names used under it tell whose it is.
+            names = [r.name for r in use.api_refs if r.name.startswith(module + ".")]
+            hosts = {host_of(n) for n in names}
+            found = hosts.pop() if len(hosts) == 1 and names else None
+        if found is None:
+            return None
+        reasons.append(found)
+    return reasons[0]
 
 
 def _platform_only(distribution: str) -> str | None:

@@ -506,6 +506,29 @@ def _result_key(**parts: str) -> str:
     return hashlib.sha256(json.dumps({"format": CACHE_FORMAT, **parts}, sort_keys=True).encode()).hexdigest()
 
 
+#: What pip installs into the build environment of an sdist that names no build backend (PEP 517 fallback).
+_BACKEND_FLOOR = ("setuptools", Version("40.8.0"))
+
+
+def _build_backend_floor(source: ProjectSource, as_of: datetime) -> tuple[dict[str, datetime], str]:
+    """Before setuptools 40.8.0 was uploaded (2019-01), a view of the index has no setuptools that pip's
+    build environments accept (``setuptools>=40.8.0``): the view then serves setuptools up to that release, and
+    a constraint holds the lock itself to the releases of the as-of date. Returns the floors for the view
+    and the constraint line ("" when none is needed)."""
+    name, oldest = _BACKEND_FLOOR
+    try:
+        project = source.project(name)
+    except ExhumeError:
+        return {}, ""
+    floor = project.upload_time(oldest)
+    if floor is None or floor <= as_of:
+        return {}, ""
+    dated = [v for v in project.versions() if not v.is_prerelease and (project.upload_time(v) or floor) <= as_of]
+    if not dated:
+        return {}, ""
+    return {name: floor}, f"{name}<={max(dated)}"
+
+
 def compile_lock(
     requirements_in: str,
     *,
@@ -573,6 +596,9 @@ def compile_lock(
     tool_python = tool_env(interpreter, index=source.url, root=root, build_tools=build_tools)
     spec = tool_spec(python)
 
+    floors, held = _build_backend_floor(source, as_of)
+    if held:
+        constraints = (constraints.rstrip("\n") + "\n" if constraints.strip() else "") + held + "\n"
     with tempfile.TemporaryDirectory(prefix="exhume-lock-") as tmp:
         work = Path(tmp)
         lines = requirements_in if requirements_in.endswith("\n") or not requirements_in else requirements_in + "\n"
@@ -581,7 +607,7 @@ def compile_lock(
             (work / CONSTRAINTS_NAME).write_text(constraints, encoding="utf-8")
             lines = f"-c {CONSTRAINTS_NAME}\n" + lines
         (work / "requirements.in").write_text(lines, encoding="utf-8")
-        with DateFilteredIndex(as_of, client=source, python=python, platform=platform_tag) as view:
+        with DateFilteredIndex(as_of, client=source, python=python, platform=platform_tag, floors=floors) as view:
             argv = [
                 str(tool_python),
                 "-m",

@@ -344,10 +344,12 @@ class DateFilteredIndex:
 
     ``url`` (``http://127.0.0.1:PORT/simple/``) is what to hand a resolver as its only index. Pages come
     from ``client`` (default: an :class:`IndexClient` for the user's index) and are filtered by
-    :func:`filter_project` with ``python`` and ``platform``. ``stats`` records, per project served, what was
-    left out; ``undated`` names the projects that had files without an upload time (all of them, on an
-    index that serves only HTML pages); ``failures`` holds the upstream errors that were answered with 502,
-    so that a caller whose resolver then failed can report the real cause.
+    :func:`filter_project` with ``python`` and ``platform``; ``floors`` moves the cutoff of some projects
+    later (pip's build environments ask for ``setuptools>=40.8.0``, which a view of 2018 would not have).
+    ``stats`` records, per project served, what was left out; ``undated`` names the projects that had files
+    without an upload time (all of them, on an index that serves only HTML pages); ``failures`` holds the
+    upstream errors that were answered with 502, so that a caller whose resolver then failed can report the
+    real cause.
     """
 
     def __init__(
@@ -357,8 +359,10 @@ class DateFilteredIndex:
         client: ProjectSource | None = None,
         python: str | None = None,
         platform: str | None = None,
+        floors: Mapping[str, datetime] | None = None,
     ) -> None:
         self.cutoff = _as_utc(cutoff)
+        self.floors = {canonicalize_name(k): _as_utc(v) for k, v in (floors or {}).items()}
         self.client: ProjectSource = client if client is not None else IndexClient()
         self.python = python
         self.platform = platform
@@ -391,9 +395,8 @@ class DateFilteredIndex:
             page = self._pages.get(canonical)
         if page is not None:
             return page
-        page, stats = filter_project(
-            self.client.project(canonical), self.cutoff, python=self.python, platform=self.platform
-        )
+        cutoff = max(self.cutoff, self.floors.get(canonical, self.cutoff))
+        page, stats = filter_project(self.client.project(canonical), cutoff, python=self.python, platform=self.platform)
         if stats.undated:
             log.info("%s: dropped %d files with no upload time", canonical, stats.undated)
         with self._lock:
