@@ -171,6 +171,21 @@ def test_application_modules_are_unresolved_not_namesakes(tmp_path: Path, releas
     assert "numpy" in _by_name(result)
 
 
+def test_declared_pin_yields_when_told_it_does_not_resolve(tmp_path: Path, releases: RecordedReleases) -> None:
+    """The lock workflow asks for this when pip's conflict names a distribution whose range rests on a
+    declaration (a Dockerfile's numpy==1.12.0 under tensorflow 1.4, which needs numpy>=1.12.1)."""
+    files = {"run.py": "import numpy\n", "requirements.txt": "numpy==1.12.0\n"}
+    tree = scan(_tree(tmp_path, files))
+    as_of = datetime(2018, 1, 1, tzinfo=timezone.utc)
+    held = _by_name(infer(tree, releases=releases, as_of=as_of))["numpy"]
+    assert held.version == Version("1.12.0")
+    freed = _by_name(infer(tree, releases=releases, as_of=as_of, yield_declared={"NumPy"}))["numpy"]
+    assert freed.version is not None and freed.version > Version("1.12.0")
+    declared = [e for e in freed.evidence if e.kind == "declared"]
+    assert declared and not declared[0].used
+    assert declared[0].note is not None and "do not resolve together" in declared[0].note
+
+
 class WithLatecomer(RecordedReleases):
     """The recorded pages plus one we write: a project that took the free name ``yourapp`` in 2020."""
 

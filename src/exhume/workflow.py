@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
@@ -124,32 +125,49 @@ def lock_repository(path: str, options: LockOptions, *, client: IndexClient | No
             hint="pass --allow-unresolved to lock without them, or --pin 'dist==version' to name the provider",
         )
     command = regenerate_command(path, options)
-    try:
-        lock, build_tools, constraints = _resolve(inference, command, options.build_constraints, index)
-    except ResolutionError as first:
-        # An sdist whose setup script only runs on Python 2 (``0L``, "only these python versions are
-        # supported: 2.6, 2.7, 3.2") under code that Python 2.7 can run as well: lock for 2.7 instead.
-        retry = None
-        if options.python is None and inference.python != "2.7" and "2.7" in available and _metadata_failed(first):
-            retry = infer(
-                result,
-                releases=index,
-                python="2.7",
-                as_of=options.as_of,
-                pins=options.pins,
-                available=available,
-                providers=None if options.offline else ProviderSearch(index),
-            )
-            if any(e.kind == "syntax" and not e.used for e in retry.python_evidence) or retry.unresolved != (
-                inference.unresolved
-            ):
-                retry = None
-        if retry is None:
-            raise
-        log.info("an sdist's metadata cannot be read on Python %s; locking for Python 2.7", inference.python)
-        why = f"the code runs on 2.7 too, and on Python {inference.python} an sdist's setup script failed"
-        inference = replace(retry, python_reason=f"{why}: {first.message.splitlines()[0]} ({_metadata_line(first)})")
-        lock, build_tools, constraints = _resolve(inference, command, options.build_constraints, index)
+
+    def again(**changes: Any) -> Inference:
+        settings: dict[str, Any] = {
+            "releases": index,
+            "python": options.python,
+            "as_of": options.as_of,
+            "pins": options.pins,
+            "available": available,
+            "providers": None if options.offline else ProviderSearch(index),
+        }
+        return infer(result, **(settings | changes))
+
+    yielded: set[str] = set()
+    while True:
+        try:
+            lock, build_tools, constraints = _resolve(inference, command, options.build_constraints, index)
+            break
+        except ResolutionError as exc:
+            retry = None
+            if options.python is None and inference.python != "2.7" and "2.7" in available and _metadata_failed(exc):
+                # An sdist whose setup script only runs on Python 2 (``0L``, "only these python versions are
+                # supported: 2.6, 2.7, 3.2") under code that Python 2.7 can run as well: lock for 2.7 instead.
+                retry = again(python="2.7", yield_declared=yielded)
+                if any(e.kind == "syntax" and not e.used for e in retry.python_evidence) or (
+                    retry.unresolved != inference.unresolved
+                ):
+                    retry = None
+                else:
+                    log.info("an sdist's metadata cannot be read on Python %s; locking for 2.7", inference.python)
+                    why = f"the code runs on 2.7 too, and on Python {inference.python} an sdist's setup script failed"
+                    retry = replace(retry, python_reason=f"{why}: {_metadata_line(exc)}")
+            if retry is None:
+                # What the repository declares for a distribution pip names in its conflict yields to what the
+                # other requirements need (a Dockerfile's numpy==1.12.0 under tensorflow 1.4, which needs
+                # numpy>=1.12.1): the rule declared-yields, applied to resolvability.
+                conflicting = _declared_in_conflict(exc, inference) - yielded
+                if not conflicting:
+                    raise
+                log.info("declared versions of %s do not resolve with the rest; they yield", ", ".join(sorted(conflicting)))
+                yielded |= conflicting
+                retry = again(python=inference.python, yield_declared=yielded)
+                retry = replace(retry, python_reason=inference.python_reason)
+            inference = retry
     requirements_in = render_requirements_in(inference, command)
     outputs = [
         Output(name="requirements.in", text=requirements_in),
@@ -217,6 +235,19 @@ def _resolve(
 
 
 _METADATA_FAILED = re.compile(r"metadata generation failed|egg_info did not run successfully|setup\.py egg_info")
+
+
+def _declared_in_conflict(exc: ResolutionError, inference: Inference) -> set[str]:
+    """The distributions pip's failure names whose range rests on something the repository declares
+    (a requirements file, a Dockerfile's pip install, a notebook's output)."""
+    text = exc.tail.lower().replace("_", "-")
+    found = set()
+    for constraint in inference.constraints:
+        name = constraint.distribution
+        declared = any(e.used and e.kind in ("declared", "readme", "observed") for e in constraint.evidence)
+        if declared and re.search(rf"(?<![\w-]){re.escape(name)}(?![\w-])", text):
+            found.add(name)
+    return found
 
 
 def _metadata_line(exc: ResolutionError) -> str:

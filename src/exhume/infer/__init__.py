@@ -249,8 +249,10 @@ def _narrow(dist: _Dist, evidence: Evidence, spec: SpecifierSet, rule: str) -> N
         dist.evidence.append(_overruled(evidence, "no release on the index matches it"))
 
 
-def _declared_evidence(dist: _Dist, use: DistributionUse) -> None:
-    """Apply declared ranges and pins (rule ``declared-yields``), then observed versions (rule ``observed``)."""
+def _declared_evidence(dist: _Dist, use: DistributionUse, *, yielding: bool = False) -> None:
+    """Apply declared ranges and pins (rule ``declared-yields``), then observed versions (rule ``observed``).
+    With ``yielding`` they are recorded as overruled: with them the requirements did not resolve."""
+    unresolvable = "declared-yields: with it the lock's requirements do not resolve together"
     rule = (
         "declared-yields: it conflicts with the names the code uses; an explicit pin stands only if the pinned "
         "release provides them"
@@ -270,6 +272,9 @@ def _declared_evidence(dist: _Dist, use: DistributionUse) -> None:
             specifier=str(spec),
             location=req.location,
         )
+        if yielding:
+            dist.evidence.append(_overruled(evidence, unresolvable))
+            continue
         _narrow(dist, evidence, spec, rule)
     for seen in use.versions:
         try:
@@ -282,6 +287,9 @@ def _declared_evidence(dist: _Dist, use: DistributionUse) -> None:
             specifier=f"=={version}",
             location=seen.location,
         )
+        if yielding:
+            dist.evidence.append(_overruled(evidence, unresolvable))
+            continue
         _narrow(dist, evidence, SpecifierSet(f"=={version}"), "observed: it conflicts with the names the code uses")
 
 
@@ -407,13 +415,15 @@ def infer(
     pins: Sequence[Requirement] = (),
     available: Collection[str] | None = None,
     providers: ProviderFinder | None = None,
+    yield_declared: Collection[str] = (),
 ) -> Inference:
     """Infer the Python version and a constraint per distribution from a scan. See the module doc for the rules.
 
     ``available`` lists the Python versions that have an interpreter to lock with; among Pythons equally good
     for the syntax and the wheels, one of those is preferred over one only the declarations favour.
     ``providers``, when given, finds the project behind an import the import map does not know (without it,
-    the module's own name is taken as the project's).
+    the module's own name is taken as the project's). What the repository declares for the distributions in
+    ``yield_declared`` is reported but not applied (the lock found it cannot be met with the rest).
     Raises :class:`InferenceError` when ``python`` is given and is not one exhume can target.
     """
     if python is not None and python not in PYTHONS:
@@ -456,7 +466,7 @@ def infer(
             optional=use.optional,
         )
         _api_evidence(dist, use, scan, api)
-        _declared_evidence(dist, use)
+        _declared_evidence(dist, use, yielding=dist.name in {canonicalize_name(n) for n in yield_declared})
         if found is not None:
             dist.evidence.append(Evidence(kind="provider", text=found.reason(), specifier=""))
         dists.append(dist)
