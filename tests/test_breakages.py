@@ -177,6 +177,13 @@ def test_needs_row_shape() -> None:
             id="numpy2_abi__generic_and_pandas",
         ),
         pytest.param(
+            '  File "/venv/lib/python3.6/site-packages/pkg_resources/__init__.py", line 74, in <module>\n'
+            "    import appdirs\nModuleNotFoundError: No module named 'appdirs'",
+            {"setuptools": "34.2.0"},
+            ["setuptools34-unvendored"],
+            id="setuptools34_without_appdirs",
+        ),
+        pytest.param(
             "ImportError: cannot import name 'Feature' from 'setuptools' (/x/setuptools/__init__.py)",
             {},
             ["setuptools46-feature"],
