@@ -17,15 +17,19 @@ START = "<!-- kb-bench:start -->"
 END = "<!-- kb-bench:end -->"
 
 
-def render(stats: dict[str, dict[str, float]], curated: list[str]) -> str:
+DEFAULT_NOTE = (
+    "Seconds are the last build's wall time on this 2-core machine; a rebuild reuses the downloads and per-file "
+    "parses cached under the exhume cache folder, so a cold build takes longer."
+)
+
+
+def render(stats: dict[str, dict[str, float]], curated: list[str], note: str = DEFAULT_NOTE) -> str:
     lines = [
         START,
         "## Knowledge: API index coverage and build time (issue 3)",
         "",
         "From `resolvers/api/BUILD-STATS.json`, written by `scripts/gen_api_index.py` (`make kb`, `make kb-one "
-        "DIST=name`). Seconds are the last build's wall time on this 2-core machine; a rebuild reuses the "
-        "downloads and per-file parses cached under the exhume cache folder, so a cold build takes longer "
-        "(TensorFlow: about 11 minutes cold).",
+        f"DIST=name`). {note}",
         "",
         "| distribution | releases | names | data | seconds | failed releases |",
         "| --- | ---: | ---: | ---: | ---: | ---: |",
@@ -39,7 +43,12 @@ def render(stats: dict[str, dict[str, float]], curated: list[str]) -> str:
             f"{row['seconds']:.0f} | {int(row['failed'])} |"
         )
     missing = sorted(set(curated) - set(stats))
-    lines += ["", f"{len(stats)} distributions indexed, {total_bytes / 1e6:.1f} MB in all."]
+    total_seconds = sum(row["seconds"] for row in stats.values())
+    lines += [
+        "",
+        f"{len(stats)} distributions indexed, {total_bytes / 1e6:.1f} MB in all, "
+        f"{total_seconds / 60:.0f} minutes of build time in all.",
+    ]
     if missing:
         lines.append(f"Listed in `resolvers/api-distributions.toml` but not built yet: {', '.join(missing)}.")
     lines += ["", "Regenerate with `.venv/bin/python scripts/kb_stats.py --write BENCHMARKS.md`.", END]
@@ -49,11 +58,12 @@ def render(stats: dict[str, dict[str, float]], curated: list[str]) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--write", type=Path)
+    parser.add_argument("--note", default=DEFAULT_NOTE, help="a sentence on how the figures were measured")
     args = parser.parse_args(argv)
     stats = json.loads((ROOT / "resolvers" / "api" / "BUILD-STATS.json").read_text(encoding="utf-8"))
     config = (ROOT / "resolvers" / "api-distributions.toml").read_text(encoding="utf-8")
     curated = [m for m in re.findall(r"^\[([\w.-]+)\]\s*$", config, re.MULTILINE) if "." not in m]
-    section = render(stats, curated)
+    section = render(stats, curated, args.note)
     print(section)
     if args.write:
         text = args.write.read_text(encoding="utf-8") if args.write.exists() else "# exhume benchmarks\n"

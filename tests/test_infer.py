@@ -249,16 +249,21 @@ def test_declared_python_without_interpreter_yields_to_one_with(tmp_path: Path, 
     assert "3.5 fits the declarations better but has no interpreter here" in chosen.python_reason
 
 
-def test_cutoff_moves_to_the_oldest_installable_release(tmp_path: Path, releases: RecordedReleases) -> None:
-    # The index has no torch before 1.0.0 (uploaded 2018-12-07): code of early 2018 gets that one, and the
-    # lock's cutoff moves to its upload so that the lock can hold it.
-    files = {"net.py": "import torch\nx = torch.zeros(3)\n"}
+def test_late_release_gets_a_cutoff_of_its_own(tmp_path: Path, releases: RecordedReleases) -> None:
+    # The index has no torch before 1.0.0 (uploaded 2018-12-07): code of early 2018 gets that one, resolved as
+    # of the day it became installable, while numpy and the rest stay at the as-of date.
+    files = {"net.py": "import numpy\nimport torch\nx = torch.zeros(3)\n"}
     as_of = datetime(2018, 3, 1, tzinfo=timezone.utc)
     result = infer(scan(_tree(tmp_path, files)), releases=releases, as_of=as_of)
     torch = _by_name(result)["torch"]
     assert torch.version == Version("1.0.0")
-    assert datetime(2018, 12, 1, tzinfo=timezone.utc) < result.as_of < datetime(2018, 12, 31, tzinfo=timezone.utc)
-    assert "cutoff moves from 2018-03-01" in result.as_of_reason
+    assert result.as_of == as_of
+    late = dict(result.late)
+    assert set(late) == {"torch"}
+    assert datetime(2018, 12, 1, tzinfo=timezone.utc) < late["torch"] < datetime(2018, 12, 31, tzinfo=timezone.utc)
+    assert "torch 1.0.0 as of 2018-12-0" in result.as_of_reason
+    assert _by_name(result)["numpy"].version == Version("1.14.1")
+    assert Inference.from_dict(result.to_dict()) == result
 
 
 def test_macos_only_distribution_is_unresolved_not_locked(tmp_path: Path, releases: RecordedReleases) -> None:

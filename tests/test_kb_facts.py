@@ -270,6 +270,18 @@ FACTS = [
         Fact(dist="pandas", name="pandas.read_csv", keywords=("on_bad_lines",), added="1.3.0", explicit=True),
         id="pandas_read_csv_on_bad_lines_from_1_3",
     ),
+    # --- gensim ---------------------------------------------------------------------------------------------
+    # gensim 4.0 "Migrating from Gensim 3.x to 4": "The size ctr parameter is now consistently called
+    # vector_size" (Word2Vec and the other *2Vec models).
+    # https://github.com/RaRe-Technologies/gensim/wiki/Migrating-from-Gensim-3.x-to-4
+    pytest.param(
+        Fact(dist="gensim", name="gensim.models.Word2Vec", keywords=("size",), removed="4.0.0", explicit=True),
+        id="gensim_word2vec_size_until_4_0",
+    ),
+    pytest.param(
+        Fact(dist="gensim", name="gensim.models.Word2Vec", keywords=("vector_size",), added="4.0.0", explicit=True),
+        id="gensim_word2vec_vector_size_from_4_0",
+    ),
 ]
 
 

@@ -163,7 +163,9 @@ def lock_repository(path: str, options: LockOptions, *, client: IndexClient | No
                 conflicting = _declared_in_conflict(exc, inference) - yielded
                 if not conflicting:
                     raise
-                log.info("declared versions of %s do not resolve with the rest; they yield", ", ".join(sorted(conflicting)))
+                log.info(
+                    "declared versions of %s do not resolve with the rest; they yield", ", ".join(sorted(conflicting))
+                )
                 yielded |= conflicting
                 retry = again(python=inference.python, yield_declared=yielded)
                 retry = replace(retry, python_reason=inference.python_reason)
@@ -216,6 +218,7 @@ def _resolve(
                 constraints=constraints,
                 client=index,
                 build_tools=build_tools,
+                late=dict(inference.late),
             )
             return lock, build_tools, constraints
         except ResolutionError as exc:

@@ -526,7 +526,7 @@ def infer(
         as_of=as_of_value,
         present={d.name for d in dists},
     )
-    lock_as_of, as_of_reason = _lock_date(dists, [*constraints, *needs], as_of_value, as_of_reason)
+    late_cutoffs, as_of_reason = _late_cutoffs(dists, [*constraints, *needs], chosen_python, as_of_value, as_of_reason)
     python_ev = tuple(
         ev
         if _python_ok(spec, chosen_python)
@@ -537,8 +537,9 @@ def infer(
         python=chosen_python,
         python_evidence=python_ev,
         python_reason=python_reason,
-        as_of=lock_as_of,
+        as_of=as_of_value,
         as_of_reason=as_of_reason,
+        late=late_cutoffs,
         constraints=tuple(sorted([*constraints, *needs], key=lambda c: c.distribution)),
         extra=tuple(sorted(limits, key=lambda c: c.distribution)),
         unresolved=tuple(sorted(unresolved, key=lambda u: u.module)),
@@ -605,28 +606,42 @@ def _platform_only(distribution: str) -> str | None:
     return None
 
 
-def _lock_date(
-    dists: Sequence[_Dist], chosen: Sequence[Constraint], as_of: datetime, reason: str
-) -> tuple[datetime, str]:
-    """The cutoff the lock resolves under: the as-of date, moved later only as far as a chosen release that
-    was uploaded after it (a distribution with nothing installable by then: torch before 1.0 is not on the
-    index), so that the lock can contain it."""
+def _late_cutoffs(
+    dists: Sequence[_Dist], chosen: Sequence[Constraint], python: str, as_of: datetime, reason: str
+) -> tuple[tuple[tuple[str, datetime], ...], str]:
+    """Per-distribution cutoffs for chosen releases uploaded after the as-of date (a distribution with nothing
+    installable by then: torch before 1.0 is not on the index, opencv-python had no cp36 wheel in early 2017).
+
+    Each such distribution alone is resolved as of the moment its release became installable on ``python``
+    (its first compatible wheel, else its first sdist), so the lock can contain it; everything else keeps the
+    as-of date. A file the project added to an old release years later does not drag the lock along."""
+    from exhume.lock.dateindex import wheel_supported
+
     uploads = {d.name: d.project for d in dists}
-    latest: tuple[datetime, str] | None = None
+    late: list[tuple[str, datetime]] = []
+    notes = []
     for constraint in chosen:
         project = uploads.get(constraint.distribution)
         if project is None or constraint.version is None:
             continue
-        # The last file of the release, not the first: wheels for some Pythons often come hours or days later.
-        times = [f.upload_time for f in project.release_files(constraint.version) if f.upload_time is not None]
-        uploaded = max(times) if times else None
-        if uploaded is not None and uploaded > as_of and (latest is None or uploaded > latest[0]):
-            latest = (uploaded, f"{constraint.distribution} {constraint.version}")
-    if latest is None:
-        return as_of, reason
-    return latest[0], (
-        f"{reason}; the lock's cutoff moves from {as_of.date()} to {latest[0].date()}, when {latest[1]} was "
-        "uploaded: no feasible release of it was on the index by the as-of date"
+        files = [f for f in project.release_files(constraint.version) if f.upload_time is not None]
+        wheels = [
+            f.upload_time
+            for f in files
+            if f.kind == "wheel" and wheel_supported(f.filename, python=python, platform=None)
+        ]
+        sdists = [f.upload_time for f in files if f.kind == "sdist"]
+        times = [t for t in (wheels or sdists) if t is not None]
+        if not times or min(times) <= as_of:
+            continue
+        when = min(times)
+        late.append((constraint.distribution, when))
+        notes.append(f"{constraint.distribution} {constraint.version} as of {when.date()}")
+    if not late:
+        return (), reason
+    return tuple(sorted(late)), (
+        f"{reason}; no feasible release of some distributions was on the index by then, so each alone is "
+        f"resolved as of the day its chosen release became installable: {', '.join(notes)}"
     )
 
 

@@ -145,6 +145,9 @@ class Inference:
     constraints: tuple[Constraint, ...]
     extra: tuple[Constraint, ...]
     unresolved: tuple[Unresolved, ...]
+    #: Distributions whose chosen release came after ``as_of`` (nothing installable earlier), with the cutoff
+    #: the lock uses for each of them alone; every other distribution stays at ``as_of``.
+    late: tuple[tuple[str, datetime], ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -157,6 +160,7 @@ class Inference:
             "constraints": [c.to_dict() for c in self.constraints],
             "extra_constraints": [c.to_dict() for c in self.extra],
             "unresolved": [u.to_dict() for u in self.unresolved],
+            "late": {name: when.isoformat() for name, when in self.late},
         }
 
     @classmethod
@@ -170,4 +174,5 @@ class Inference:
             constraints=tuple(Constraint.from_dict(c) for c in data["constraints"]),
             extra=tuple(Constraint.from_dict(c) for c in data["extra_constraints"]),
             unresolved=tuple(Unresolved.from_dict(u) for u in data["unresolved"]),
+            late=tuple((name, datetime.fromisoformat(when)) for name, when in data.get("late", {}).items()),
         )
