@@ -34,7 +34,9 @@ def _run_plan(python: Path, plan: SmokePlan, cwd: Path) -> str:
 def _repo(root: Path) -> Path:
     (root / "pkg").mkdir()
     (root / "pkg" / "__init__.py").write_text("")
-    (root / "pkg" / "ok.py").write_text("import json\nVALUE = json.dumps([1])\n")
+    (root / "pkg" / "ok.py").write_text(
+        "import json\nVALUE = json.dumps([1])\n\n\nclass Flags(object):\n    pass\n\n\nFLAGS = Flags()\n"
+    )
     (root / "needs_args.py").write_text(
         "import argparse\np = argparse.ArgumentParser()\np.add_argument('x')\np.parse_args()\n"
     )
@@ -54,7 +56,12 @@ PLAN = SmokePlan(
         SmokeCheck(id="first-party:reads_data", kind="first-party", module="reads_data"),
         SmokeCheck(id="first-party:py2_only", kind="first-party", module="py2_only"),
         SmokeCheck(id="first-party:uses_missing", kind="first-party", module="uses_missing"),
-        SmokeCheck(id="api:stdlib", kind="api", names=("os.path.join", "os.path.no_such_function", "json.dumps")),
+        SmokeCheck(
+            id="api:stdlib",
+            kind="api",
+            # A name below an instance (a flag the program defines at run time) is the program's data: resolved.
+            names=("os.path.join", "os.path.no_such_function", "json.dumps", "pkg.ok.FLAGS.batch_size"),
+        ),
         SmokeCheck(id="command", kind="command", command="exit 3"),
         SmokeCheck(id="first-party:sleeps", kind="first-party", module="sleeps", timeout=2.0),
     ),

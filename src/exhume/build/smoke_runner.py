@@ -21,10 +21,14 @@ import time
 PREFIX = "EXHUME-SMOKE "
 TAIL = 4000
 
-# Walks each dotted name: imports the longest importable prefix, then follows attributes.
+# Walks each dotted name: imports the longest importable prefix, then follows attributes. The walk stops (the
+# name counts as resolved) at an object that is no module, class or routine: what hangs below an instance
+# (tf.app.flags.FLAGS.batch_size, a flag the code defines itself) is the program's data, not the library's API.
 API_PROGRAM = r"""
-import importlib, json, sys
+import importlib, inspect, json, sys
 names = json.loads(sys.argv[1])
+def api_like(obj):
+    return inspect.ismodule(obj) or inspect.isclass(obj) or inspect.isroutine(obj)
 out = []
 for name in names:
     parts = name.split(".")
@@ -42,6 +46,8 @@ for name in names:
             break
         try:
             for attr in parts[i:]:
+                if not api_like(obj):
+                    break
                 obj = getattr(obj, attr)
             error = None
         except AttributeError as exc:
