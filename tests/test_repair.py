@@ -83,6 +83,31 @@ def test_removed_name_moves_to_releases_that_have_it() -> None:
     assert reqs[0].specifier.contains("1.16.0")
 
 
+def test_names_of_a_distribution_that_does_not_import_are_no_evidence() -> None:
+    """pygcn on Python 2.7: torch 1.0 needs the typing backport, so torch does not import and every torch name
+    the API check walks is "missing". The repair is the backport, not a move to releases without those names."""
+    failed_import = CheckResult(
+        id="import:torch",
+        kind="import",
+        exit_code=1,
+        timed_out=False,
+        seconds=0.1,
+        output="ImportError: No module named typing",
+    )
+    api = CheckResult(
+        id="api:torch",
+        kind="api",
+        exit_code=0,
+        timed_out=False,
+        seconds=0.1,
+        output="",
+        names=(("torch.spmm", False, "ImportError: No module named typing"),),
+    )
+    outcomes = [classify(r, third_party={"torch", "typing"}, first_party=set()) for r in (failed_import, api)]
+    repairs = propose_repairs(outcomes, pinned={"torch": Version("1.0.1")}, python="2.7")
+    assert [str(r.requirement) for r in repairs] == ["typing"]
+
+
 def test_first_party_module_is_not_installed_from_the_index() -> None:
     repairs = propose_repairs(
         _outcomes("first-party", "ModuleNotFoundError: No module named 'models'"),

@@ -156,6 +156,13 @@ def propose_repairs(
     """
     first = set(first_party) | {m.split(".")[0] for m in unresolved}
     repairs: dict[str, Repair] = {}
+    outcomes = list(outcomes)
+    # A distribution that failed to import has every name "missing"; those are no evidence about its release.
+    broken = {
+        o.check.id.split(":", 1)[-1].split(".")[0]
+        for o in outcomes
+        if o.verdict is Verdict.ENVIRONMENT and o.check.kind == "import"
+    }
 
     def add(repair: Repair | None) -> None:
         if repair is not None:
@@ -209,7 +216,8 @@ def propose_repairs(
                 )
             continue
         for name in outcome.missing_names:
-            add(_name_repair(name, outcome, pinned))
+            if name.split(".")[0] not in broken:
+                add(_name_repair(name, outcome, pinned))
         if outcome.check.kind == "pip-check":
             for _, spec, have, _ in _PIP_CHECK.findall(log):
                 req = _requirement(spec.strip())
