@@ -168,6 +168,18 @@ def test_lock_cause(text: str, cause: str) -> None:
             id="protoc_missing",
         ),
         pytest.param("  Failed building wheel for imposm.parser", "build: compiling an sdist failed", id="sdist"),
+        pytest.param(
+            "$ env/bin/python -m pip install --no-deps --require-hashes -r requirements.lock\n"
+            "  Package glib-2.0 was not found in the pkg-config search path.\n"
+            "  ERROR: Failed building wheel for pygobject",
+            "build: compiling an sdist failed (a header or system library is missing)",
+            id="system_library__not_a_hash_mismatch",
+        ),
+        pytest.param(
+            "ERROR: THESE PACKAGES DO NOT MATCH THE HASHES FROM THE REQUIREMENTS FILE.",
+            "build: hash mismatch",
+            id="hash_mismatch",
+        ),
     ],
 )
 def test_build_cause(tail: str, cause: str) -> None:

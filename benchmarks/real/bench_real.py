@@ -184,7 +184,12 @@ def build_cause(log_tail: str) -> str:
         ("could not find a version", "build: no release for that Python"),
         ("resolutionimpossible", "build: resolution conflict"),
         ("conflicting dependencies", "build: resolution conflict"),
-        ("hashes", "build: hash mismatch"),
+        # (not "hashes" alone: the engine echoes its own `--require-hashes` command line)
+        ("do not match the hashes", "build: hash mismatch"),
+        ("fatal error:", "build: compiling an sdist failed (a header or system library is missing)"),
+        ("pkg-config", "build: compiling an sdist failed (a header or system library is missing)"),
+        ("not found in the pkg-config", "build: compiling an sdist failed (a header or system library is missing)"),
+        ("mysql_config", "build: compiling an sdist failed (a header or system library is missing)"),
         ("failed building wheel", "build: compiling an sdist failed"),
         ("failed to build", "build: compiling an sdist failed"),
         ("error: command", "build: compiling an sdist failed"),
