@@ -68,7 +68,7 @@ REPO = Path(__file__).resolve().parent.parent
 CONFIG = REPO / "resolvers" / "api-distributions.toml"
 DEFAULT_OUT = REPO / "resolvers" / "api"
 #: Bump when extraction output changes: cached extractions of an older version are redone (sources are kept).
-EXTRACT_VERSION = 11
+EXTRACT_VERSION = 12
 #: Bump when the introspection probe changes (its results are kept apart: they cost a whole wheel download).
 INTROSPECT_VERSION = 3
 SDIST_MAX_MB = 80

@@ -134,6 +134,18 @@ def test_main_block_does_not_hide_definitions() -> None:
         ]
     )
     assert api_.entries["demo.word2vec.Word2Vec"][0] == "c"
+    # In a package's __init__, `from demo.pkg import sub` is no self-alias: it imports the submodule
+    # (tensorflow/contrib/learn/python/learn/__init__.py brings `preprocessing` in this way).
+    pkg = extract_release(
+        [
+            ModuleSource(name="demo", is_package=True, source=b""),
+            ModuleSource(name="demo.learn", is_package=True, source=b"from demo.learn import preprocessing\n"),
+            ModuleSource(name="demo.learn.preprocessing", is_package=False, source=b"class Vocab(object):\n    pass\n"),
+            ModuleSource(name="demo.api", is_package=False, source=b"from demo.learn import *\n"),
+        ]
+    )
+    assert pkg.entries["demo.learn.preprocessing.Vocab"][0] == "c"
+    assert "demo.api.preprocessing" in pkg.entries
     assert api_.entries["demo.word2vec.Word2Vec.__init__"] == ("f", "sentences,size", 0)
     assert "demo.word2vec.main_only" not in api_.entries
 

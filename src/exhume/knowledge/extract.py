@@ -296,9 +296,12 @@ class _Collector:
             for alias in stmt.names:
                 if alias.name == "*":
                     ev.append(("star", source))
-                elif not (source == self.mod.name and (alias.asname or alias.name) == alias.name):
-                    # (``from this.module import Name`` inside this.module rebinds Name to itself: skipped, as
-                    # an alias to itself would hide the definition.)
+                elif not (
+                    source == self.mod.name and not self.mod.is_package and (alias.asname or alias.name) == alias.name
+                ):
+                    # (``from this.module import Name`` inside the plain module this.module rebinds Name to
+                    # itself: skipped, as an alias to itself would hide the definition. In a package's
+                    # __init__ it imports the submodule Name, which counts.)
                     ev.append(("alias", alias.asname or alias.name, f"{source}.{alias.name}"))
         elif isinstance(stmt, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
             self.visit_assign(stmt)
@@ -709,7 +712,7 @@ def _class_entries(out: dict[str, Entry], qual: str, info: tuple[Any, ...], *, m
 
 
 #: Bump when what the collector records changes: the per-file cache keys include it.
-COLLECTOR_VERSION = 5
+COLLECTOR_VERSION = 6
 
 
 def _collect(src: ModuleSource, cache: MutableMapping[str, bytes] | None) -> tuple[_Module, bool]:
