@@ -266,6 +266,44 @@ def test_late_release_gets_a_cutoff_of_its_own(tmp_path: Path, releases: Recorde
     assert Inference.from_dict(result.to_dict()) == result
 
 
+class WithLateWheels(RecordedReleases):
+    """The recorded pages plus one we write: ``latewheel`` 1.0 had a Windows wheel in June 2018 and its Linux
+    wheel only in September (opencv-python 3.4.0.14's cp27 wheels came at different times)."""
+
+    def project(self, name: str) -> Project:
+        if name.lower() != "latewheel":
+            return super().project(name)
+
+        def wheel(platform: str, when: str) -> dict[str, object]:
+            filename = f"latewheel-1.0-cp27-cp27mu-{platform}.whl"
+            return {
+                "filename": filename,
+                "kind": "wheel",
+                "size": 1000,
+                "upload_time": when,
+                "url": filename,
+                "version": "1.0",
+                "python_tags": ["cp27"],
+                "abi_tags": ["cp27mu"],
+                "platform_tags": [platform],
+            }
+
+        files = [
+            wheel("win_amd64", "2018-06-01T00:00:00+00:00"),
+            wheel("manylinux1_x86_64", "2018-09-01T00:00:00+00:00"),
+        ]
+        return Project.from_dict({"name": "latewheel", "files": files})
+
+
+def test_late_cutoff_waits_for_a_wheel_this_platform_can_use(tmp_path: Path) -> None:
+    files = {"run.py": "print 'py2'\nimport latewheel\n", "requirements.txt": "latewheel\n"}
+    result = infer(
+        scan(_tree(tmp_path, files)), releases=WithLateWheels(), as_of=datetime(2018, 4, 9, tzinfo=timezone.utc)
+    )
+    assert result.python == "2.7"
+    assert dict(result.late)["latewheel"] == datetime(2018, 9, 1, tzinfo=timezone.utc)
+
+
 def test_macos_only_distribution_is_unresolved_not_locked(tmp_path: Path, releases: RecordedReleases) -> None:
     files = {"app.py": "import numpy\nfrom AppKit import NSApplication\nNSApplication.sharedApplication()\n"}
     result = infer(scan(_tree(tmp_path, files)), releases=releases, as_of=datetime(2018, 1, 1, tzinfo=timezone.utc))

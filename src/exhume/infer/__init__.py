@@ -615,8 +615,11 @@ def _late_cutoffs(
     Each such distribution alone is resolved as of the moment its release became installable on ``python``
     (its first compatible wheel, else its first sdist), so the lock can contain it; everything else keeps the
     as-of date. A file the project added to an old release years later does not drag the lock along."""
+    from exhume.lock.compile import host_platform
     from exhume.lock.dateindex import wheel_supported
 
+    # The wheels the lock's view will offer: this platform's (a Windows wheel of the same day is no use here).
+    platform_tag = host_platform()[0]
     uploads = {d.name: d.project for d in dists}
     late: list[tuple[str, datetime]] = []
     notes = []
@@ -628,7 +631,7 @@ def _late_cutoffs(
         wheels = [
             f.upload_time
             for f in files
-            if f.kind == "wheel" and wheel_supported(f.filename, python=python, platform=None)
+            if f.kind == "wheel" and wheel_supported(f.filename, python=python, platform=platform_tag)
         ]
         sdists = [f.upload_time for f in files if f.kind == "sdist"]
         times = [t for t in (wheels or sdists) if t is not None]
@@ -694,6 +697,8 @@ def _guessed_after(scan: ScanResult, dist: _Dist, as_of: datetime) -> str | None
     uses = [m for m in scan.modules if m.distribution == dist.name]
     if not uses or any(not m.reason.startswith("same name") for m in uses):
         return None
+    if any(d.declared for d in scan.distributions if d.name == dist.name):
+        return None  # the repository names the project itself
     if any(e.kind not in ("api", "keyword", "provider") for e in dist.evidence) or dist.confidence == "high":
         return None
     times = [f.upload_time for f in dist.project.files if f.upload_time is not None]

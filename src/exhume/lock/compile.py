@@ -489,7 +489,7 @@ def _body(text: str) -> str:
     return "\n".join(lines[i:]).rstrip("\n") + "\n"
 
 
-def _host_platform() -> tuple[str | None, str]:
+def host_platform() -> tuple[str | None, str]:
     """The wheel platform tag to filter by (on Linux) and the platform's name for the lock's header."""
     machine = platform.machine().lower() or "unknown"
     if sys.platform.startswith("linux"):
@@ -566,7 +566,7 @@ def compile_lock(
     as_of = _utc(as_of)
     root = cache_dir if cache_dir is not None else cache_root()
     source: ProjectSource = client if client is not None else IndexClient()
-    platform_tag, platform_name = _host_platform()
+    platform_tag, platform_name = host_platform()
     key = _result_key(
         requirements_in=requirements_in,
         python=python,
