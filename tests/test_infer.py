@@ -291,6 +291,13 @@ class WithLateWheels(RecordedReleases):
         files = [
             wheel("win_amd64", "2018-06-01T00:00:00+00:00"),
             wheel("manylinux1_x86_64", "2018-09-01T00:00:00+00:00"),
+            {
+                **wheel("manylinux1_x86_64", "2018-09-01T00:01:00+00:00"),
+                "filename": "latewheel-1.0-cp27-cp27m-manylinux1_x86_64.whl",
+                "url": "latewheel-1.0-cp27-cp27m-manylinux1_x86_64.whl",
+                "abi_tags": ["cp27m"],
+            },
+            wheel("macosx_10_6_x86_64", "2021-01-01T00:00:00+00:00"),
         ]
         return Project.from_dict({"name": "latewheel", "files": files})
 
@@ -301,7 +308,8 @@ def test_late_cutoff_waits_for_a_wheel_this_platform_can_use(tmp_path: Path) -> 
         scan(_tree(tmp_path, files)), releases=WithLateWheels(), as_of=datetime(2018, 4, 9, tzinfo=timezone.utc)
     )
     assert result.python == "2.7"
-    assert dict(result.late)["latewheel"] == datetime(2018, 9, 1, tzinfo=timezone.utc)
+    # The last Linux wheel for 2.7 (cp27m a minute after cp27mu), not the Windows one before nor the macOS one after.
+    assert dict(result.late)["latewheel"] == datetime(2018, 9, 1, 0, 1, tzinfo=timezone.utc)
 
 
 def test_macos_only_distribution_is_unresolved_not_locked(tmp_path: Path, releases: RecordedReleases) -> None:

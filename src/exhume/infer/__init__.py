@@ -613,8 +613,8 @@ def _late_cutoffs(
     installable by then: torch before 1.0 is not on the index, opencv-python had no cp36 wheel in early 2017).
 
     Each such distribution alone is resolved as of the moment its release became installable on ``python``
-    (its first compatible wheel, else its first sdist), so the lock can contain it; everything else keeps the
-    as-of date. A file the project added to an old release years later does not drag the lock along."""
+    here (its last wheel for this Python and platform, else its sdist), so the lock can contain it; everything
+    else keeps the as-of date. A file of another platform added years later does not drag the lock along."""
     from exhume.lock.compile import host_platform
     from exhume.lock.dateindex import wheel_supported
 
@@ -635,9 +635,11 @@ def _late_cutoffs(
         ]
         sdists = [f.upload_time for f in files if f.kind == "sdist"]
         times = [t for t in (wheels or sdists) if t is not None]
-        if not times or min(times) <= as_of:
+        if not times or max(times) <= as_of:
             continue
-        when = min(times)
+        # The last of them: each wheel of the release that fits (cp27m and cp27mu, minutes apart) must be in
+        # the view, or the lock hashes one and pip downloads the other.
+        when = max(times)
         late.append((constraint.distribution, when))
         notes.append(f"{constraint.distribution} {constraint.version} as of {when.date()}")
     if not late:
