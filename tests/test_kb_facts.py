@@ -270,6 +270,29 @@ FACTS = [
         Fact(dist="pandas", name="pandas.read_csv", keywords=("on_bad_lines",), added="1.3.0", explicit=True),
         id="pandas_read_csv_on_bad_lines_from_1_3",
     ),
+    # --- tensorflow-gpu (the GPU build of the same releases, indexed from its own wheels) ---------------------
+    # TF 2.0.0 release notes (tf.contrib removed) and TF 1.13.1 release notes (tf.compat.v1), as above.
+    # https://github.com/tensorflow/tensorflow/releases/tag/v2.0.0
+    pytest.param(
+        Fact(dist="tensorflow-gpu", name="tensorflow.contrib", removed="2.0.0"), id="tf_gpu_contrib_gone_in_2_0"
+    ),
+    pytest.param(
+        Fact(dist="tensorflow-gpu", name="tensorflow.compat.v1.Session", added="1.13.1"),
+        id="tf_gpu_compat_v1_session_from_1_13",
+    ),
+    # --- transformers -----------------------------------------------------------------------------------------
+    # transformers v4.0.0 reorganised the repository: each model's files moved into its own folder under
+    # transformers/models/ (transformers.models.bert.modeling_bert), and the top-level modeling_bert module went
+    # away (v4 migration guide, "Migrating from transformers v3.x to v4.x").
+    # https://github.com/huggingface/transformers/releases/tag/v4.0.0
+    pytest.param(
+        Fact(dist="transformers", name="transformers.modeling_bert", removed="4.0.0"),
+        id="transformers_modeling_bert_until_4_0",
+    ),
+    pytest.param(
+        Fact(dist="transformers", name="transformers.models.bert.modeling_bert", added="4.0.0"),
+        id="transformers_models_bert_from_4_0",
+    ),
     # --- gensim ---------------------------------------------------------------------------------------------
     # gensim 4.0 "Migrating from Gensim 3.x to 4": "The size ctr parameter is now consistently called
     # vector_size" (Word2Vec and the other *2Vec models).
