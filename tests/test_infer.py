@@ -249,26 +249,29 @@ def test_declared_python_without_interpreter_yields_to_one_with(tmp_path: Path, 
     assert "3.5 fits the declarations better but has no interpreter here" in chosen.python_reason
 
 
-def test_late_release_gets_a_cutoff_of_its_own(tmp_path: Path, releases: RecordedReleases) -> None:
-    # The index has no torch before 1.0.0 (uploaded 2018-12-07): code of early 2018 gets that one, resolved as
-    # of the day it became installable, while numpy and the rest stay at the as-of date.
+def test_late_release_moves_the_cutoff_to_when_it_became_installable(
+    tmp_path: Path, releases: RecordedReleases
+) -> None:
+    # The index has no torch before 1.0.0 (uploaded 2018-12-07): code of early 2018 gets that one, and the
+    # lock's cutoff moves to its upload so that the lock can hold it (and what it requires); numpy, chosen as of
+    # the code's date, stays at that release.
     files = {"net.py": "import numpy\nimport torch\nx = torch.zeros(3)\n"}
     as_of = datetime(2018, 3, 1, tzinfo=timezone.utc)
     result = infer(scan(_tree(tmp_path, files)), releases=releases, as_of=as_of)
     torch = _by_name(result)["torch"]
     assert torch.version == Version("1.0.0")
-    assert result.as_of == as_of
     late = dict(result.late)
     assert set(late) == {"torch"}
     assert datetime(2018, 12, 1, tzinfo=timezone.utc) < late["torch"] < datetime(2018, 12, 31, tzinfo=timezone.utc)
-    assert "torch 1.0.0 as of 2018-12-0" in result.as_of_reason
+    assert result.as_of == late["torch"]
+    assert "cutoff moves from 2018-03-01 to 2018-12-0" in result.as_of_reason
     assert _by_name(result)["numpy"].version == Version("1.14.1")
     assert Inference.from_dict(result.to_dict()) == result
 
 
 class WithLateWheels(RecordedReleases):
-    """The recorded pages plus one we write: ``latewheel`` 1.0 had a Windows wheel in June 2018 and its Linux
-    wheel only in September (opencv-python 3.4.0.14's cp27 wheels came at different times)."""
+    """The recorded pages plus one we write: ``latewheel`` 1.0 had a Windows wheel in June 2018, its Linux
+    wheels in September (cp27mu, then cp27m a minute later) and a macOS wheel added in 2021."""
 
     def project(self, name: str) -> Project:
         if name.lower() != "latewheel":
@@ -298,6 +301,8 @@ class WithLateWheels(RecordedReleases):
                 "abi_tags": ["cp27m"],
             },
             wheel("macosx_10_6_x86_64", "2021-01-01T00:00:00+00:00"),
+            # A Linux wheel added years later (opencv-python did this) is no part of the release's upload.
+            wheel("manylinux2014_x86_64", "2021-06-01T00:00:00+00:00"),
         ]
         return Project.from_dict({"name": "latewheel", "files": files})
 
@@ -310,6 +315,7 @@ def test_late_cutoff_waits_for_a_wheel_this_platform_can_use(tmp_path: Path) -> 
     assert result.python == "2.7"
     # The last Linux wheel for 2.7 (cp27m a minute after cp27mu), not the Windows one before nor the macOS one after.
     assert dict(result.late)["latewheel"] == datetime(2018, 9, 1, 0, 1, tzinfo=timezone.utc)
+    assert result.as_of == datetime(2018, 9, 1, 0, 1, tzinfo=timezone.utc)
 
 
 def test_macos_only_distribution_is_unresolved_not_locked(tmp_path: Path, releases: RecordedReleases) -> None:

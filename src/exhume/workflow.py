@@ -218,7 +218,6 @@ def _resolve(
                 constraints=constraints,
                 client=index,
                 build_tools=build_tools,
-                late=dict(inference.late),
             )
             return lock, build_tools, constraints
         except ResolutionError as exc:

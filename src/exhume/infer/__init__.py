@@ -526,7 +526,9 @@ def infer(
         as_of=as_of_value,
         present={d.name for d in dists},
     )
-    late_cutoffs, as_of_reason = _late_cutoffs(dists, [*constraints, *needs], chosen_python, as_of_value, as_of_reason)
+    lock_as_of, late_cutoffs, as_of_reason = _late_cutoffs(
+        dists, [*constraints, *needs], chosen_python, as_of_value, as_of_reason
+    )
     python_ev = tuple(
         ev
         if _python_ok(spec, chosen_python)
@@ -537,7 +539,7 @@ def infer(
         python=chosen_python,
         python_evidence=python_ev,
         python_reason=python_reason,
-        as_of=as_of_value,
+        as_of=lock_as_of,
         as_of_reason=as_of_reason,
         late=late_cutoffs,
         constraints=tuple(sorted([*constraints, *needs], key=lambda c: c.distribution)),
@@ -606,15 +608,22 @@ def _platform_only(distribution: str) -> str | None:
     return None
 
 
+#: Wheels of one release uploaded within this long of its first fitting wheel count as that release's upload
+#: (cp27m and cp27mu come minutes apart); a file added years later (a re-upload) does not.
+_RELEASE_BURST = timedelta(days=7)
+
+
 def _late_cutoffs(
     dists: Sequence[_Dist], chosen: Sequence[Constraint], python: str, as_of: datetime, reason: str
-) -> tuple[tuple[tuple[str, datetime], ...], str]:
-    """Per-distribution cutoffs for chosen releases uploaded after the as-of date (a distribution with nothing
-    installable by then: torch before 1.0 is not on the index, opencv-python had no cp36 wheel in early 2017).
+) -> tuple[datetime, tuple[tuple[str, datetime], ...], str]:
+    """The cutoff the lock resolves under, and the chosen releases uploaded after the as-of date that move it
+    (a distribution with nothing installable by then: torch before 1.0 is not on the index).
 
-    Each such distribution alone is resolved as of the moment its release became installable on ``python``
-    here (its last wheel for this Python and platform, else its sdist), so the lock can contain it; everything
-    else keeps the as-of date. A file of another platform added years later does not drag the lock along."""
+    The cutoff moves as far as the latest of them became installable on ``python`` here: its wheels for this
+    Python and platform uploaded in the release's first week (else its sdist). Their own requirements must
+    resolve at that date too (tensorflow 1.9 needs grpcio>=1.8.6, torchvision 0.3 needs torch>=1.1), so the
+    whole lock moves; the distributions chosen as of the as-of date stay pinned to those releases by the
+    constraints. A file added to an old release years later does not drag the lock along."""
     from exhume.lock.compile import host_platform
     from exhume.lock.dateindex import wheel_supported
 
@@ -634,19 +643,25 @@ def _late_cutoffs(
             if f.kind == "wheel" and wheel_supported(f.filename, python=python, platform=platform_tag)
         ]
         sdists = [f.upload_time for f in files if f.kind == "sdist"]
-        times = [t for t in (wheels or sdists) if t is not None]
-        if not times or max(times) <= as_of:
+        times = sorted(t for t in (wheels or sdists) if t is not None)
+        if not times:
             continue
-        # The last of them: each wheel of the release that fits (cp27m and cp27mu, minutes apart) must be in
-        # the view, or the lock hashes one and pip downloads the other.
-        when = max(times)
+        when = max(t for t in times if t - times[0] <= _RELEASE_BURST)
+        if when <= as_of:
+            continue
         late.append((constraint.distribution, when))
-        notes.append(f"{constraint.distribution} {constraint.version} as of {when.date()}")
+        notes.append(f"{constraint.distribution} {constraint.version}")
     if not late:
-        return (), reason
-    return tuple(sorted(late)), (
-        f"{reason}; no feasible release of some distributions was on the index by then, so each alone is "
-        f"resolved as of the day its chosen release became installable: {', '.join(notes)}"
+        return as_of, (), reason
+    latest = max(when for _, when in late)
+    return (
+        latest,
+        tuple(sorted(late)),
+        (
+            f"{reason}; the lock's cutoff moves from {as_of.date()} to {latest.date()}, when the last of these "
+            f"became installable here: {', '.join(notes)} (no feasible release of it was on the index by the as-of "
+            "date)"
+        ),
     )
 
 

@@ -145,8 +145,8 @@ class Inference:
     constraints: tuple[Constraint, ...]
     extra: tuple[Constraint, ...]
     unresolved: tuple[Unresolved, ...]
-    #: Distributions whose chosen release came after ``as_of`` (nothing installable earlier), with the cutoff
-    #: the lock uses for each of them alone; every other distribution stays at ``as_of``.
+    #: Distributions whose chosen release came after the code's date (nothing installable earlier), each with
+    #: the moment it became installable here; ``as_of`` (the lock's cutoff) is the latest of them.
     late: tuple[tuple[str, datetime], ...] = ()
 
     def to_dict(self) -> dict[str, Any]:

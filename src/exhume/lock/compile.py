@@ -540,14 +540,12 @@ def compile_lock(
     cache_dir: Path | None = None,
     client: ProjectSource | None = None,
     build_tools: Sequence[str] = (),
-    late: Mapping[str, datetime] | None = None,
 ) -> LockResult:
     """Resolve ``requirements_in`` (the text of a requirements.in) into a fully pinned, hashed lock for
     CPython ``python`` (``"3.7"``), using only releases uploaded on or before ``as_of``.
 
     ``constraints`` is the text of a constraints file applied to the resolution; ``build_tools`` go into the
-    environment pip-compile runs in (see :func:`tool_env`); ``late`` gives some distributions a later cutoff
-    of their own (a chosen release that was not installable by ``as_of``). ``header_command`` is the
+    environment pip-compile runs in (see :func:`tool_env`). ``header_command`` is the
     command the lock's header tells the user to run to regenerate it. ``interpreter`` defaults to the first
     one :func:`find_interpreter` finds. ``cache_dir`` defaults to :func:`cache_root`; ``client`` to an
     :class:`IndexClient` for the user's index. The same input, date and index give the same bytes; a result
@@ -575,7 +573,6 @@ def compile_lock(
         index=source.url,
         platform=platform_name,
         **({"build_tools": " ".join(sorted(build_tools))} if build_tools else {}),
-        **({"late": json.dumps({k: v.isoformat() for k, v in sorted(late.items())})} if late else {}),
     )
     cached = root / "results" / f"{key}.json"
     header = _header(python=python, as_of=as_of, platform_name=platform_name, command=header_command)
@@ -600,7 +597,6 @@ def compile_lock(
     spec = tool_spec(python)
 
     floors, held = _build_backend_floor(source, as_of)
-    floors.update({canonicalize_name(k): _utc(v) for k, v in (late or {}).items()})
     if held:
         constraints = (constraints.rstrip("\n") + "\n" if constraints.strip() else "") + held + "\n"
     with tempfile.TemporaryDirectory(prefix="exhume-lock-") as tmp:
