@@ -51,11 +51,10 @@ from collections.abc import Iterator, MutableMapping, Sequence
 from pathlib import Path
 from typing import Any
 
-import platformdirs
 from packaging.utils import canonicalize_name
 from packaging.version import Version
 
-from exhume.index import DistFile, IndexClient, RemoteZip, transport
+from exhume.index import DistFile, IndexClient, RemoteZip, default_cache_dir, transport
 from exhume.knowledge.api import SUFFIX, read_header, write_index
 from exhume.knowledge.extract import ModuleSource, ReleaseApi, extract_release, select_modules
 
@@ -76,10 +75,9 @@ _LINUX = re.compile(r"^(manylinux\w*_x86_64|linux_x86_64)$")
 
 
 def work_dir() -> Path:
-    """Where per-release sources and extractions are kept between runs (outside the repository)."""
-    root = os.environ.get("EXHUME_CACHE_DIR")
-    base = Path(root) if root else Path(platformdirs.user_cache_dir("exhume"))
-    return base / "kb-work" / "api"
+    """Where per-release sources and extractions are kept between runs (outside the repository):
+    ``<exhume cache>/kb-work/api``, beside the index cache."""
+    return default_cache_dir().parent / "kb-work" / "api"
 
 
 def load_config(path: Path = CONFIG) -> dict[str, dict[str, Any]]:

@@ -44,12 +44,10 @@ def render(
         row = stats[name]
         total_bytes += int(row["bytes"])
         first = (cold or {}).get(name)
+        cold_seconds = f"{first['seconds']:.0f}" if first else "-"
         lines.append(
             f"| {name} | {int(row['releases'])} | {int(row['names']):,} | {row['bytes'] / 1e6:.2f} MB | "
-            f"{row['seconds']:.0f} | {first['seconds']:.0f} | {int(row['failed'])} |"
-            if first
-            else f"| {name} | {int(row['releases'])} | {int(row['names']):,} | {row['bytes'] / 1e6:.2f} MB | "
-            f"{row['seconds']:.0f} | - | {int(row['failed'])} |"
+            f"{row['seconds']:.0f} | {cold_seconds} | {int(row['failed'])} |"
         )
     missing = sorted(set(curated) - set(stats))
     total_seconds = sum(row["seconds"] for row in stats.values())

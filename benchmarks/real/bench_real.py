@@ -188,7 +188,6 @@ def build_cause(log_tail: str) -> str:
         ("do not match the hashes", "build: hash mismatch"),
         ("fatal error:", "build: compiling an sdist failed (a header or system library is missing)"),
         ("pkg-config", "build: compiling an sdist failed (a header or system library is missing)"),
-        ("not found in the pkg-config", "build: compiling an sdist failed (a header or system library is missing)"),
         ("mysql_config", "build: compiling an sdist failed (a header or system library is missing)"),
         ("failed building wheel", "build: compiling an sdist failed"),
         ("failed to build", "build: compiling an sdist failed"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import re
 import shlex
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
@@ -17,7 +17,7 @@ from packaging.utils import canonicalize_name
 from exhume.errors import ExhumeError
 from exhume.index import IndexClient
 from exhume.infer import infer
-from exhume.infer.records import Inference
+from exhume.infer.records import Constraint, Inference
 from exhume.knowledge.providers import ProviderSearch
 from exhume.lock.compile import (
     BUILD_CONSTRAINTS_NAME,
@@ -107,15 +107,21 @@ def lock_repository(path: str, options: LockOptions, *, client: IndexClient | No
     result = scan(root)
     index = client if client is not None else IndexClient(offline=options.offline)
     available = {i.python for i in available_pythons()}
-    inference = infer(
-        result,
-        releases=index,
-        python=options.python,
-        as_of=options.as_of,
-        pins=options.pins,
-        available=available,
-        providers=None if options.offline else ProviderSearch(index),
-    )
+    providers = None if options.offline else ProviderSearch(index)
+
+    def again(**changes: Any) -> Inference:
+        """Inference with these options, changed as a retry needs (another Python, declarations that yield)."""
+        settings: dict[str, Any] = {
+            "releases": index,
+            "python": options.python,
+            "as_of": options.as_of,
+            "pins": options.pins,
+            "available": available,
+            "providers": providers,
+        }
+        return infer(result, **(settings | changes))
+
+    inference = again()
     if inference.unresolved and not options.allow_unresolved:
         listing = "; ".join(
             f"{u.module} ({u.locations[0] if u.locations else '?'}): {u.reason}" for u in inference.unresolved
@@ -125,17 +131,6 @@ def lock_repository(path: str, options: LockOptions, *, client: IndexClient | No
             hint="pass --allow-unresolved to lock without them, or --pin 'dist==version' to name the provider",
         )
     command = regenerate_command(path, options)
-
-    def again(**changes: Any) -> Inference:
-        settings: dict[str, Any] = {
-            "releases": index,
-            "python": options.python,
-            "as_of": options.as_of,
-            "pins": options.pins,
-            "available": available,
-            "providers": None if options.offline else ProviderSearch(index),
-        }
-        return infer(result, **(settings | changes))
 
     yielded: set[str] = set()
     while True:
@@ -239,17 +234,20 @@ def _resolve(
 _METADATA_FAILED = re.compile(r"metadata generation failed|egg_info did not run successfully|setup\.py egg_info")
 
 
+def _named_in(exc: ResolutionError, constraints: Iterable[Constraint]) -> list[Constraint]:
+    """The constraints whose distribution pip's failure names (as a whole word, ``_`` read as ``-``)."""
+    text = exc.tail.lower().replace("_", "-")
+    return [c for c in constraints if re.search(rf"(?<![\w-]){re.escape(c.distribution)}(?![\w-])", text)]
+
+
 def _declared_in_conflict(exc: ResolutionError, inference: Inference) -> set[str]:
     """The distributions pip's failure names whose range rests on something the repository declares
     (a requirements file, a Dockerfile's pip install, a notebook's output)."""
-    text = exc.tail.lower().replace("_", "-")
-    found = set()
-    for constraint in inference.constraints:
-        name = constraint.distribution
-        declared = any(e.used and e.kind in ("declared", "readme", "observed") for e in constraint.evidence)
-        if declared and re.search(rf"(?<![\w-]){re.escape(name)}(?![\w-])", text):
-            found.add(name)
-    return found
+    return {
+        c.distribution
+        for c in _named_in(exc, inference.constraints)
+        if any(e.used and e.kind in ("declared", "readme", "observed") for e in c.evidence)
+    }
 
 
 def _metadata_line(exc: ResolutionError) -> str:
@@ -279,14 +277,12 @@ def _build_tools_for(log_tail: str, have: Sequence[str]) -> list[str]:
 def _explained(exc: ResolutionError, inference: Inference) -> ResolutionError:
     """pip-compile's failure, with the constraints of ours that name the distributions it complains about,
     most specific first (a pin before a range), and what to try."""
-    text = exc.tail.lower()
     ours = []
-    for constraint in (*inference.constraints, *inference.extra):
+    for constraint in _named_in(exc, (*inference.constraints, *inference.extra)):
         name = constraint.distribution
-        if re.search(rf"(?<![\w-]){re.escape(name)}(?![\w-])", text.replace("_", "-")):
-            why = "; ".join(e.comment() for e in constraint.evidence if e.used)[:200] or constraint.reason
-            chosen = f"=={constraint.version}" if constraint.version is not None else str(constraint.specifier)
-            ours.append((constraint.version is None, f"{name}{chosen} (range {constraint.specifier or 'any'}: {why})"))
+        why = "; ".join(e.comment() for e in constraint.evidence if e.used)[:200] or constraint.reason
+        chosen = f"=={constraint.version}" if constraint.version is not None else str(constraint.specifier)
+        ours.append((constraint.version is None, f"{name}{chosen} (range {constraint.specifier or 'any'}: {why})"))
     ours.sort()
     hint = "To fix this you could try: --pin 'name==version' for one of these, another --as-of date, or --python X.Y"
     if ours:

@@ -27,7 +27,7 @@ import sys
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
-from typing import Protocol
+from typing import Any, Protocol
 
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
@@ -120,6 +120,8 @@ class _Dist:
     # Releases known (not merely not ruled out) to provide the most names the code uses: preferred when
     # choosing, never a limit, since "not seen" in an incomplete name list is not "not there".
     known: set[Version] | None = None
+    # Only the module's own name ties the code to this project: neither the import map nor a declaration does.
+    guessed: bool = False
 
 
 def range_specifier(chosen: Iterable[Version], releases: Sequence[Version]) -> SpecifierSet:
@@ -434,7 +436,8 @@ def infer(
     known_date = as_of if as_of is not None else scan.as_of.date
     for use in uses:
         found = None
-        if providers is not None and _guessed(scan, use) and use.modules:
+        guessed = _guessed(scan, use)
+        if providers is not None and guessed and use.modules:
             # The import map does not know the module: find the project that really installs it.
             found = providers.find(use.modules[0], as_of=known_date)
             if found is not None and canonicalize_name(found.distribution) != use.name:
@@ -464,6 +467,7 @@ def infer(
             evidence=[],
             confidence="low",
             optional=use.optional,
+            guessed=guessed and found is None,
         )
         _api_evidence(dist, use, scan, api)
         _declared_evidence(dist, use, yielding=dist.name in {canonicalize_name(n) for n in yield_declared})
@@ -500,7 +504,7 @@ def infer(
     as_of_value, as_of_reason = _as_of(scan, dists, as_of)
     if as_of is not None or scan.as_of.date is not None:
         for dist in list(dists):
-            late = _guessed_after(scan, dist, as_of_value)
+            late = _guessed_after(dist, as_of_value)
             if late is not None:
                 dists.remove(dist)
                 modules = ", ".join(sorted({m.module for m in scan.modules if m.distribution == dist.name}))
@@ -549,11 +553,16 @@ def infer(
 
 
 @functools.cache
-def _platform_only_table() -> tuple[tuple[str, bool, str], ...]:
+def _platform_only_data() -> dict[str, Any]:
     from exhume.knowledge.stdlib import resolvers_dir
 
     with (resolvers_dir() / "platform-only.toml").open("rb") as handle:
-        rows = tomllib.load(handle).get("rows", [])
+        return tomllib.load(handle)
+
+
+@functools.cache
+def _platform_only_table() -> tuple[tuple[str, bool, str], ...]:
+    rows = _platform_only_data().get("rows", [])
     return tuple(
         (canonicalize_name(r["distribution"]), bool(r.get("prefix", False)), f"{r['platform']} only: {r['reason']}")
         for r in rows
@@ -562,10 +571,7 @@ def _platform_only_table() -> tuple[tuple[str, bool, str], ...]:
 
 @functools.cache
 def _host_modules() -> dict[str, str]:
-    from exhume.knowledge.stdlib import resolvers_dir
-
-    with (resolvers_dir() / "platform-only.toml").open("rb") as handle:
-        hosts = tomllib.load(handle).get("hosts", [])
+    hosts = _platform_only_data().get("hosts", [])
     return {
         module: f"{h['host']} provides it to the scripts it runs ({h['docs']})"
         for h in hosts
@@ -702,21 +708,19 @@ def _needed_distributions(scan: ScanResult) -> list[DistributionUse]:
 
 
 def _guessed(scan: ScanResult, use: DistributionUse) -> bool:
-    """Whether the import map never named ``use``'s distribution: every module of it only has its own name."""
+    """Whether only the module's name ties the code to ``use``'s distribution: the import map never named it
+    (every module of it only has its own name) and the repository does not declare it."""
     mods = [m for m in scan.modules if m.distribution == use.name]
     return bool(mods) and all(m.reason.startswith("same name") for m in mods) and not use.declared
 
 
-def _guessed_after(scan: ScanResult, dist: _Dist, as_of: datetime) -> str | None:
-    """Why ``dist`` cannot be what the code imports, if the import map never named it (the project only has the
-    module's name), nothing declares it, and its first release came after the code's date: a placeholder
-    (``from your.app import models``) or a later project that took a free name. None when it may be."""
-    uses = [m for m in scan.modules if m.distribution == dist.name]
-    if not uses or any(not m.reason.startswith("same name") for m in uses):
+def _guessed_after(dist: _Dist, as_of: datetime) -> str | None:
+    """Why ``dist`` cannot be what the code imports, if only the module's name ties the code to it (see
+    :func:`_guessed`) and its first release came after the code's date: a placeholder (``from your.app import
+    models``) or a later project that took a free name. None when it may be."""
+    if not dist.guessed:
         return None
-    if any(d.declared for d in scan.distributions if d.name == dist.name):
-        return None  # the repository names the project itself
-    if any(e.kind not in ("api", "keyword", "provider") for e in dist.evidence) or dist.confidence == "high":
+    if any(e.kind not in ("api", "keyword") for e in dist.evidence) or dist.confidence == "high":
         return None
     times = [f.upload_time for f in dist.project.files if f.upload_time is not None]
     if not times or min(times) <= as_of:

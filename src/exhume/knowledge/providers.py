@@ -26,11 +26,18 @@ from datetime import datetime
 from pathlib import Path
 from typing import Protocol
 
-import platformdirs
 from packaging.utils import canonicalize_name
 from packaging.version import Version
 
-from exhume.index import BadRemoteFile, DistFile, IndexUnreachable, MemberNotFound, Project, ProjectNotFound
+from exhume.index import (
+    BadRemoteFile,
+    DistFile,
+    IndexUnreachable,
+    MemberNotFound,
+    Project,
+    ProjectNotFound,
+    default_cache_dir,
+)
 from exhume.knowledge.importmap import EXCLUDED_TOP_LEVEL, package_submodules, provided_modules
 
 __all__ = ["Provider", "ProviderSearch", "candidate_names", "release_modules"]
@@ -220,9 +227,8 @@ def _sdist_modules(client: FileSource, sdist: DistFile, limit: int) -> tuple[str
 
 
 def _cache_dir() -> Path:
-    root = os.environ.get("EXHUME_CACHE_DIR")
-    base = Path(root) if root else Path(platformdirs.user_cache_dir("exhume"))
-    return base / "providers"
+    """``<exhume cache>/providers``, beside the index cache."""
+    return default_cache_dir().parent / "providers"
 
 
 class ProviderSearch:
