@@ -40,8 +40,8 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from exhume.build.engine import BuildFailed, DockerEngine, EngineUnavailable
-from exhume.errors import ExhumeError
+from exhume.build.engine import DockerEngine
+from exhume.errors import BuildFailed, EngineUnavailable, ExhumeError, ExitCode
 from exhume.index import default_cache_dir
 from exhume.lock.interpreters import Interpreter, default_strategies, find_interpreter, parse_python
 
@@ -94,7 +94,7 @@ VERIFY = (
 class BaseImageError(ExhumeError):
     """A stand-in base image could not be made."""
 
-    exit_code = 5
+    exit_code = ExitCode.BUILD
 
 
 def cache_dir() -> Path:

@@ -1,8 +1,9 @@
-"""Build the API index (resolvers/api/<distribution>.api) from the real release files on the package index.
+"""Build the API index (src/exhume/resolvers/api/<distribution>.api) from the real release files on the
+package index.
 
-For every final release of a distribution listed in resolvers/api-distributions.toml, one file is chosen (a Linux
-x86_64 wheel with the newest CPython tag, else a pure-Python wheel, else the sdist, else any other wheel). The
-Python sources of the distribution's top-level packages are read out of a wheel with ranged requests (only the
+For every final release of a distribution listed in src/exhume/resolvers/api-distributions.toml, one file is chosen
+(a Linux x86_64 wheel with the newest CPython tag, else a pure-Python wheel, else the sdist, else any other wheel).
+The Python sources of the distribution's top-level packages are read out of a wheel with ranged requests (only the
 ``*.py``/``*.pyi`` members, never the whole wheel); sdists are downloaded whole, up to a size cap. Each release's
 sources are kept in a work directory, and its extraction result beside them, so an interrupted build resumes where
 it stopped and a changed extractor re-runs without downloading again:
@@ -19,10 +20,10 @@ modules whose static name list is incomplete (compiled modules, module ``__getat
 release has, with signatures from ``inspect`` or from the docstring's first line.
 
 ``<cache>`` is ``$EXHUME_CACHE_DIR`` or the user cache dir of exhume. Progress goes to stderr. Build time per
-distribution goes to resolvers/api/BUILD-STATS.json (wall seconds of that run: a run that found its releases in
-the work directory is faster than a cold one); the map from top-level import name to distribution to
-resolvers/api/TOPS.json. A failed release is recorded in the file's header and left out; a failed distribution
-keeps its previous file.
+distribution goes to src/exhume/resolvers/api/BUILD-STATS.json (wall seconds of that run: a run that found its
+releases in the work directory is faster than a cold one); the map from top-level import name to distribution to
+src/exhume/resolvers/api/TOPS.json. A failed release is recorded in the file's header and left out; a failed
+distribution keeps its previous file.
 
 Usage::
 
@@ -64,8 +65,8 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 REPO = Path(__file__).resolve().parent.parent
-CONFIG = REPO / "resolvers" / "api-distributions.toml"
-DEFAULT_OUT = REPO / "resolvers" / "api"
+CONFIG = REPO / "src" / "exhume" / "resolvers" / "api-distributions.toml"
+DEFAULT_OUT = REPO / "src" / "exhume" / "resolvers" / "api"
 #: Bump when extraction output changes: cached extractions of an older version are redone (sources are kept).
 EXTRACT_VERSION = 12
 #: Bump when the introspection probe changes (its results are kept apart: they cost a whole wheel download).
@@ -269,7 +270,7 @@ def _load_release(static: str, intro: str | None, add: dict[str, str]) -> Releas
     api = _load_cached(static)
     if intro is not None:
         merge_introspection(api, json.loads(gzip.decompress(Path(intro).read_bytes())))
-    # Hand-written additions (resolvers/api-distributions.toml): names made by code the extractor cannot run,
+    # Hand-written additions (src/exhume/resolvers/api-distributions.toml): names made by code the extractor cannot run,
     # each added only where the release defines the name it depends on.
     for name, needs in sorted(add.items()):
         if needs in api.entries and name not in api.entries:

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Generate resolvers/importmap/importmap.json: for each import name, the distributions that provide it.
+"""Generate src/exhume/resolvers/importmap/importmap.json: for each import name, the distributions that provide it.
 
 For each project (the most downloaded ones plus a hand-kept ML/science list) read the newest release that has
 a wheel (pure-Python wheels first, then manylinux x86_64, then any), list the wheel's members with ranged
@@ -12,8 +12,8 @@ a guess from its layout, else a note.
 Each project's result is kept as JSON in ``--work`` so an interrupted run resumes where it stopped (failed
 projects are tried again). Progress goes to stderr.
 
-    python scripts/gen_import_map.py --top /path/to/pypi.tsv --write-top resolvers/importmap/top-projects.txt
-    python scripts/gen_import_map.py --top resolvers/importmap/top-projects.txt   # from the committed list
+    python scripts/gen_import_map.py --top /path/to/pypi.tsv --write-top src/exhume/resolvers/importmap/top-projects.txt
+    python scripts/gen_import_map.py --top src/exhume/resolvers/importmap/top-projects.txt   # from the committed list
 """
 
 from __future__ import annotations
@@ -35,19 +35,12 @@ from typing import Any
 import platformdirs
 from packaging.utils import canonicalize_name
 
-from exhume.index import (
-    BadRemoteFile,
-    IndexClient,
-    IndexUnreachable,
-    MemberNotFound,
-    ProjectNotFound,
-    index_url,
-    transport,
-)
+from exhume.errors import BadRemoteFile, IndexUnreachable, MemberNotFound, ProjectNotFound
+from exhume.index import IndexClient, index_url, transport
 from exhume.knowledge.providers import release_modules
 
 ROOT = Path(__file__).resolve().parents[1]
-OUT_DIR = ROOT / "resolvers" / "importmap"
+OUT_DIR = ROOT / "src" / "exhume" / "resolvers" / "importmap"
 SDIST_LIMIT = 20 * 1024 * 1024
 GZIP_ABOVE = 3 * 1024 * 1024
 OLDER_TRIES = 3  # older wheel releases to read when the newest installs nothing

@@ -1,4 +1,5 @@
-"""Generate resolvers/stdlib/stdlib.json.gz: which stdlib modules and public names exist in which Python version.
+"""Generate src/exhume/resolvers/stdlib/stdlib.json.gz: which stdlib modules and public names exist in which
+Python version.
 
 Each real interpreter given on the command line (or found under pyenv-style directories and on PATH) runs a
 small probe (compatible with Python 2.7) that lists every top-level stdlib module, walks the stdlib packages for
@@ -10,7 +11,7 @@ lacks), without names.
 
 Usage::
 
-    .venv/bin/python scripts/gen_stdlib.py [--out resolvers/stdlib/stdlib.json.gz] [PYTHON ...]
+    .venv/bin/python scripts/gen_stdlib.py [--out src/exhume/resolvers/stdlib/stdlib.json.gz] [PYTHON ...]
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
-DEFAULT_OUT = REPO / "resolvers" / "stdlib" / "stdlib.json.gz"
+DEFAULT_OUT = REPO / "src" / "exhume" / "resolvers" / "stdlib" / "stdlib.json.gz"
 
 # The versions exhume covers; 3.0-3.4 are left out on purpose (no wheels are built for them any more).
 COVERED = ("2.7", "3.5", "3.6", "3.7", "3.8", "3.9", "3.10", "3.11", "3.12", "3.13", "3.14")

@@ -1,5 +1,5 @@
 """Write the API index's coverage table (distribution × releases × names, build time) into BENCHMARKS.md, from
-resolvers/api/BUILD-STATS.json, which scripts/gen_api_index.py updates after each distribution.
+src/exhume/resolvers/api/BUILD-STATS.json, which scripts/gen_api_index.py updates after each distribution.
 
     .venv/bin/python scripts/kb_stats.py --write BENCHMARKS.md
 """
@@ -33,8 +33,8 @@ def render(
         START,
         "## Knowledge: API index coverage and build time (issue 3)",
         "",
-        "From `resolvers/api/BUILD-STATS.json`, written by `scripts/gen_api_index.py` (`make kb`, `make kb-one "
-        f"DIST=name`). {note}",
+        "From `src/exhume/resolvers/api/BUILD-STATS.json`, written by `scripts/gen_api_index.py` "
+        f"(`make kb`, `make kb-one DIST=name`). {note}",
         "",
         "| distribution | releases | names | data | seconds | cold seconds | failed releases |",
         "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
@@ -57,7 +57,9 @@ def render(
         f"{total_seconds / 60:.0f} minutes of build time in all.",
     ]
     if missing:
-        lines.append(f"Listed in `resolvers/api-distributions.toml` but not built yet: {', '.join(missing)}.")
+        lines.append(
+            f"Listed in `src/exhume/resolvers/api-distributions.toml` but not built yet: {', '.join(missing)}."
+        )
     lines += ["", "Regenerate with `.venv/bin/python scripts/kb_stats.py --write BENCHMARKS.md`.", END]
     return "\n".join(lines) + "\n"
 
@@ -68,8 +70,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--note", default=DEFAULT_NOTE, help="a sentence on how the figures were measured")
     parser.add_argument("--cold", type=Path, help="the BUILD-STATS.json of a build from an empty cache folder")
     args = parser.parse_args(argv)
-    stats = json.loads((ROOT / "resolvers" / "api" / "BUILD-STATS.json").read_text(encoding="utf-8"))
-    config = (ROOT / "resolvers" / "api-distributions.toml").read_text(encoding="utf-8")
+    stats = json.loads((ROOT / "src" / "exhume" / "resolvers" / "api" / "BUILD-STATS.json").read_text(encoding="utf-8"))
+    config = (ROOT / "src" / "exhume" / "resolvers" / "api-distributions.toml").read_text(encoding="utf-8")
     curated = [m for m in re.findall(r"^\[([\w.-]+)\]\s*$", config, re.MULTILINE) if "." not in m]
     cold = json.loads(args.cold.read_text(encoding="utf-8")) if args.cold else None
     section = render(stats, curated, args.note, cold)

@@ -69,7 +69,7 @@ def index_dir(tmp_path: Path, v1: ReleaseApi, v2: ReleaseApi, monkeypatch: pytes
         header={"generated_by": "tests"},
         tops=["demo"],
     )
-    monkeypatch.setenv("EXHUME_API_DIR", str(out))
+    monkeypatch.setenv("EXHUME_DATA_DIR", str(out.parent))
     return out
 
 
@@ -321,7 +321,7 @@ def test_end_to_end_build(tmp_path: Path) -> None:
         env=env,
         cwd=REPO,
     )
-    env["EXHUME_API_DIR"] = str(out)
+    env["EXHUME_DATA_DIR"] = str(out.parent)
     probe = (
         "from exhume.knowledge import api;"
         "r = api.which_versions('six', 'six.raise_from');"
@@ -362,7 +362,7 @@ def shim_index(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         header={"generated_by": "tests"},
         tops=tops,
     )
-    monkeypatch.setenv("EXHUME_API_DIR", str(out))
+    monkeypatch.setenv("EXHUME_DATA_DIR", str(out.parent))
     return out
 
 

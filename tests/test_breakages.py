@@ -11,16 +11,10 @@ from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
-from exhume.knowledge.breakages import (
-    Breakage,
-    BreakageDataError,
-    breakages,
-    breakages_for,
-    matching_error,
-    needed_for_name,
-)
+from exhume.errors import BreakageDataError
+from exhume.knowledge.breakages import Breakage, breakages, breakages_for, matching_error, needed_for_name
 
-TABLE = Path(__file__).resolve().parent.parent / "resolvers" / "breakages.toml"
+TABLE = Path(__file__).resolve().parent.parent / "src" / "exhume" / "resolvers" / "breakages.toml"
 
 # Sources are upstream issue trackers and project documentation, never a package registry's pages.
 SOURCE_HOSTS = {"github.com", "docs.scipy.org", "jinja.palletsprojects.com", "scikit-learn.org"}

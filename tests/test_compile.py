@@ -12,18 +12,9 @@ from pathlib import Path
 import pytest
 from packaging.version import Version
 
-from exhume.errors import ExhumeError
+from exhume.errors import ExhumeError, ResolutionError
 from exhume.index import IndexClient
-from exhume.lock.compile import (
-    LockResult,
-    Pin,
-    ResolutionError,
-    compile_lock,
-    isolated_pip_env,
-    message_tail,
-    parse_lock,
-    tool_spec,
-)
+from exhume.lock.compile import LockResult, Pin, compile_lock, isolated_pip_env, message_tail, parse_lock, tool_spec
 from exhume.lock.interpreters import find_interpreter
 
 DATA = Path(__file__).parent / "data" / "lock"

@@ -11,14 +11,8 @@ import pytest
 import requests
 from packaging.version import Version
 
-from exhume.index import (
-    IndexClient,
-    IndexUnreachable,
-    Project,
-    ProjectNotFound,
-    parse_project_html,
-    parse_project_json,
-)
+from exhume.errors import IndexUnreachable, ProjectNotFound
+from exhume.index import IndexClient, Project, parse_project_html, parse_project_json
 from exhume.lock.dateindex import DateFilteredIndex, filter_project, render_html, wheel_supported
 
 DATA = Path(__file__).parent / "data" / "lock" / "projects"

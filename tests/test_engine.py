@@ -16,16 +16,8 @@ from urllib.parse import urlsplit
 import docker
 import pytest
 
-from exhume.build.engine import (
-    TIMEOUT_EXIT,
-    BuildFailed,
-    DockerEngine,
-    EngineUnavailable,
-    VenvEngine,
-    choose_engine,
-    lock_python,
-)
-from exhume.errors import InputError
+from exhume.build.engine import TIMEOUT_EXIT, DockerEngine, VenvEngine, choose_engine, lock_python
+from exhume.errors import BuildFailed, EngineUnavailable, InputError
 from exhume.index import index_url
 
 # six 1.12.0, the wheel and the sdist, hashes as the index lists them.

@@ -17,6 +17,7 @@ import pytest
 
 from exhume.index import DistFile, IndexClient
 from exhume.index.records import parse_project_json
+from exhume.knowledge.data import data_path
 from exhume.knowledge.importmap import (
     Candidate,
     FallbackStrategy,
@@ -25,7 +26,6 @@ from exhume.knowledge.importmap import (
     distributions_for,
     package_submodules,
     provided_modules,
-    resolvers_dir,
 )
 from exhume.knowledge.providers import _wheel_preference
 
@@ -144,7 +144,7 @@ def test_unknown_name_falls_back_to_itself() -> None:
 
 
 def test_committed_table_is_compact_and_described() -> None:
-    folder = resolvers_dir() / "importmap"
+    folder = data_path("importmap")
     path = folder / "importmap.json"
     assert path.exists()
     assert path.stat().st_size < 3 * 1024 * 1024
@@ -163,7 +163,7 @@ def test_overrides_each_have_a_reason() -> None:
     else:
         import tomli as tomllib
 
-    data = tomllib.loads((resolvers_dir() / "importmap" / "overrides.toml").read_text(encoding="utf-8"))
+    data = tomllib.loads((data_path("importmap") / "overrides.toml").read_text(encoding="utf-8"))
     modules = [entry["module"] for entry in data["override"]]
     assert len(modules) == len(set(modules))
     assert all(entry["reason"].strip() for entry in data["override"])
@@ -290,12 +290,12 @@ def test_read_top_from_list(tmp_path: Path) -> None:
 
 
 def test_committed_top_list_matches_header() -> None:
-    lines = (resolvers_dir() / "importmap" / "top-projects.txt").read_text().splitlines()
+    lines = (data_path("importmap") / "top-projects.txt").read_text().splitlines()
     count = int(lines[0].split()[2])
     assert lines[0].startswith(f"# The {count} most-downloaded projects")
     names = [line for line in lines if not line.startswith("#")]
     assert len(names) == len(set(names)) == count
-    document = json.loads((resolvers_dir() / "importmap" / "importmap.json").read_text())
+    document = json.loads((data_path("importmap") / "importmap.json").read_text())
     assert document["inputs"]["projects"] >= count
 
 

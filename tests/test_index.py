@@ -27,14 +27,11 @@ import requests
 from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
+from exhume.errors import BadRemoteFile, IndexUnreachable, MemberNotFound, ProjectNotFound
 from exhume.index import (
-    BadRemoteFile,
     DistFile,
     IndexClient,
-    IndexUnreachable,
-    MemberNotFound,
     Project,
-    ProjectNotFound,
     RemoteZip,
     index_url,
     parse_project_html,

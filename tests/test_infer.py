@@ -12,8 +12,9 @@ from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
-from exhume.index import Project, ProjectNotFound
-from exhume.infer import Inference, InferenceError, infer, range_specifier
+from exhume.errors import InferenceError, ProjectNotFound
+from exhume.index import Project
+from exhume.infer import Inference, infer, range_specifier
 from exhume.infer.records import Constraint
 from exhume.scan import scan
 

@@ -17,17 +17,17 @@ import pytest
 from packaging.specifiers import SpecifierSet
 
 from exhume.errors import KnowledgeError
+from exhume.knowledge.data import data_path
 from exhume.knowledge.stdlib import (
     STDLIB_VERSIONS,
     is_stdlib,
     module_versions,
     name_versions,
     python_specifier_for,
-    resolvers_dir,
 )
 
 REPO = Path(__file__).resolve().parent.parent
-DATA = REPO / "resolvers" / "stdlib" / "stdlib.json.gz"
+DATA = REPO / "src" / "exhume" / "resolvers" / "stdlib" / "stdlib.json.gz"
 
 PY2 = ("2.7",)
 ALL3 = tuple(v for v in STDLIB_VERSIONS if v.startswith("3."))
@@ -209,7 +209,7 @@ def test_is_stdlib_uncovered_version_raises(python: str) -> None:
 
 
 def test_table_header_and_size() -> None:
-    assert resolvers_dir() == REPO / "resolvers"
+    assert data_path("stdlib", "stdlib.json.gz") == DATA
     assert DATA.stat().st_size < 3 * 1024 * 1024
     with gzip.open(DATA, "rt", encoding="utf-8") as fh:
         header = json.load(fh)["header"]

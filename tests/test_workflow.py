@@ -9,8 +9,8 @@ from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
+from exhume.errors import ResolutionError
 from exhume.infer.records import Constraint, Evidence, Inference
-from exhume.lock.compile import ResolutionError
 from exhume.model import Location
 from exhume.workflow import LockOptions, _explained, regenerate_command
 

@@ -1,8 +1,6 @@
 """The command line: ``main(argv) -> int`` is the one place that prints and picks an exit code.
 
-Exit codes (README lists them): 0 ok, 1 internal error, 2 bad usage or input, 3 imports no distribution
-provides, 4 no Python version or resolution fits (or the index cannot be reached), 5 the image build failed
-(or no engine), 6 the smoke tests failed.
+Exit codes are :class:`exhume.errors.ExitCode` (README lists them); an error carries its own.
 """
 
 from __future__ import annotations
@@ -17,15 +15,9 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from exhume import __version__
-from exhume.errors import ExhumeError, InputError
+from exhume.errors import ExhumeError, ExitCode, InputError
 
-__all__ = ["EXIT_INTERNAL", "EXIT_OK", "EXIT_USAGE", "main", "main_entry"]
-
-EXIT_OK = 0
-EXIT_INTERNAL = 1
-EXIT_USAGE = 2
-EXIT_BUILD = 5
-EXIT_SMOKE = 6
+__all__ = ["main", "main_entry"]
 
 
 class _Parser(argparse.ArgumentParser):
@@ -58,7 +50,7 @@ def _cmd_scan(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
         stderr.write("\r\033[K")
     text = render_json(result, indent=args.indent) if args.format == "json" else render_text(result)
     _write_output(text, args.output, stdout)
-    return EXIT_OK
+    return ExitCode.OK
 
 
 def _lock_options(args: argparse.Namespace) -> Any:
@@ -103,7 +95,7 @@ def _cmd_lock(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
         stdout.write(json.dumps(data, indent=2, sort_keys=True) + "\n")
     else:
         stdout.write(_render_lock_text(outcome))
-    return EXIT_OK
+    return ExitCode.OK
 
 
 def _render_lock_text(outcome: Any) -> str:
@@ -149,7 +141,7 @@ def _cmd_dockerfile(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) ->
     lines.extend(f"note: {note}" for note in emitted.notes)
     lines.extend(f"wrote {p}" for p in [*outcome.written, *written])
     stdout.write("\n".join(lines) + "\n")
-    return EXIT_OK
+    return ExitCode.OK
 
 
 def _cmd_build(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
@@ -168,8 +160,8 @@ def _cmd_build(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     }
     _write_output(renderers[args.format](report), args.report, stdout)
     if report.passed:
-        return EXIT_OK
-    return EXIT_BUILD if report.rounds and not report.final.built else EXIT_SMOKE
+        return ExitCode.OK
+    return ExitCode.BUILD if report.rounds and not report.final.built else ExitCode.SMOKE
 
 
 def _cmd_kb_which(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
@@ -191,7 +183,7 @@ def _cmd_kb_which(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> i
         stdout.write(json.dumps(data, indent=2, sort_keys=True) + "\n")
     else:
         stdout.write(f"{result.specifier or '(every indexed release)'}\n{result.explanation}\n")
-    return EXIT_OK
+    return ExitCode.OK
 
 
 def _cmd_kb_info(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
@@ -202,13 +194,13 @@ def _cmd_kb_info(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> in
     info = distribution_info(args.distribution)
     if args.json:
         stdout.write(json.dumps(info.to_dict(), indent=2, sort_keys=True) + "\n")
-        return EXIT_OK
+        return ExitCode.OK
     lines = [f"{info.distribution}: {len(info.releases)} releases indexed; import names: {', '.join(info.tops)}"]
     lines.append(f"{'release':<14}{'names':>9}{'modules':>9}{'incomplete':>12}")
     for v, n, m, i in zip(info.releases, info.names, info.modules, info.incomplete_modules, strict=True):
         lines.append(f"{v!s:<14}{n:>9}{m:>9}{i:>12}")
     stdout.write("\n".join(lines) + "\n")
-    return EXIT_OK
+    return ExitCode.OK
 
 
 def _progress_printer(stderr: TextIO) -> Callable[[int, int], None]:
@@ -318,14 +310,14 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None, std
         return exc.exit_code
     except KeyboardInterrupt:
         err.write("ERROR interrupted\n")
-        return 130
+        return ExitCode.INTERRUPTED
     except Exception as exc:  # the last line of defence: a short message, not a traceback
         err.write(f"ERROR internal error: {type(exc).__name__}: {exc}\n")
         if os.environ.get("EXHUME_DEBUG"):
             traceback.print_exc(file=err)
         else:
             err.write("hint: this is a bug in exhume; set EXHUME_DEBUG=1 for the traceback and report it\n")
-        return EXIT_INTERNAL
+        return ExitCode.INTERNAL
 
 
 def main_entry() -> None:

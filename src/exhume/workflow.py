@@ -14,18 +14,12 @@ from typing import Any
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-from exhume.errors import ExhumeError
+from exhume.errors import ResolutionError, UnresolvedImports
 from exhume.index import IndexClient
 from exhume.infer import infer
 from exhume.infer.records import Constraint, Inference
 from exhume.knowledge.providers import ProviderSearch
-from exhume.lock.compile import (
-    BUILD_CONSTRAINTS_NAME,
-    CONSTRAINTS_NAME,
-    LockResult,
-    ResolutionError,
-    compile_lock,
-)
+from exhume.lock.compile import BUILD_CONSTRAINTS_NAME, CONSTRAINTS_NAME, LockResult, compile_lock
 from exhume.lock.interpreters import available_pythons
 from exhume.lockfiles import (
     Output,
@@ -42,13 +36,7 @@ from exhume.scan import ScanResult, scan
 
 log = logging.getLogger(__name__)
 
-__all__ = ["LockOptions", "LockOutcome", "UnresolvedImports", "lock_repository"]
-
-
-class UnresolvedImports(ExhumeError):
-    """Imports that no distribution on the index provides (exit 3 unless ``--allow-unresolved``)."""
-
-    exit_code = 3
+__all__ = ["LockOptions", "LockOutcome", "lock_repository"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

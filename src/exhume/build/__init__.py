@@ -2,24 +2,12 @@
 
 from __future__ import annotations
 
-from exhume.build.engine import (
-    BuildFailed,
-    BuildResult,
-    DockerEngine,
-    Engine,
-    EngineUnavailable,
-    RunResult,
-    VenvEngine,
-    choose_engine,
-    default_engines,
-)
+from exhume.build.engine import BuildResult, DockerEngine, Engine, RunResult, VenvEngine, choose_engine, default_engines
 
 __all__ = [
-    "BuildFailed",
     "BuildResult",
     "DockerEngine",
     "Engine",
-    "EngineUnavailable",
     "RunResult",
     "VenvEngine",
     "choose_engine",

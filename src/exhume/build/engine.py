@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from exhume.errors import ExhumeError, InputError
+from exhume.errors import BuildFailed, EngineUnavailable, InputError
 from exhume.index import default_cache_dir, index_url
 from exhume.lock.compile import BUILD_CONSTRAINTS_NAME, cache_root, isolated_pip_env, tool_spec, virtualenv_runner
 from exhume.lock.interpreters import find_interpreter, parse_python
@@ -35,11 +35,9 @@ __all__ = [
     "EXHUME_DOCKER_HOST",
     "LOCK_NAME",
     "TIMEOUT_EXIT",
-    "BuildFailed",
     "BuildResult",
     "DockerEngine",
     "Engine",
-    "EngineUnavailable",
     "RunResult",
     "VenvEngine",
     "choose_engine",
@@ -54,38 +52,7 @@ DEFAULT_DOCKER_HOST = "unix:///var/run/docker.sock"  # where the docker package 
 LOCK_NAME = "requirements.lock"
 TIMEOUT_EXIT = 124  # the exit code a run that hit its timeout reports, as coreutils' timeout does
 TAIL_LINES = 200  # lines of a build log kept for the report and for repair to read
-MESSAGE_LINES = 30  # of those, the ones an error message shows
 PING_TIMEOUT = 10.0  # seconds for an engine to answer a ping before it counts as unavailable
-_ENGINE_HINT = (
-    "start one (as root: scripts/engine.sh up, then export the DOCKER_HOST it prints) "
-    "or validate without Docker: --engine venv"
-)
-
-
-class EngineUnavailable(ExhumeError):
-    """No container engine answers (or the chosen one cannot work here); the hint says what to do."""
-
-    exit_code = 5
-
-    def __init__(self, message: str, *, hint: str | None = _ENGINE_HINT) -> None:
-        super().__init__(message, hint=hint)
-
-
-class BuildFailed(ExhumeError):
-    """An image (or venv) build failed; carries the tag, the last :data:`TAIL_LINES` lines of the build log
-    (the message shows the last :data:`MESSAGE_LINES`) and the time taken."""
-
-    exit_code = 5
-
-    def __init__(self, tag: str, *, reason: str, log_tail: str, seconds: float, hint: str | None = None) -> None:
-        message = f"building {tag} failed: {reason}"
-        if log_tail:
-            message += "\n" + "\n".join(log_tail.splitlines()[-MESSAGE_LINES:])
-        super().__init__(message, hint=hint or "the log tail above shows the failing step")
-        self.tag = tag
-        self.reason = reason
-        self.log_tail = log_tail
-        self.seconds = seconds
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

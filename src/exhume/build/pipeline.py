@@ -18,13 +18,13 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 from packaging.version import Version
 
-from exhume.build.engine import BuildFailed, Engine, choose_engine
+from exhume.build.engine import Engine, choose_engine
 from exhume.build.repair import Repair, propose_repairs, repairs_for_build_log
 from exhume.build.report import BuildReport, Round
 from exhume.build.smoke import Outcome, SmokePlan, classify, make_plan, parse_results, runner_source
 from exhume.emit.dockerfile import DockerfileSpec, EmittedFiles, archive_build_args, render_dockerfile
-from exhume.errors import ExhumeError
-from exhume.index import IndexClient, ProjectNotFound, index_url
+from exhume.errors import BuildFailed, ExhumeError, ProjectNotFound
+from exhume.index import IndexClient, index_url
 from exhume.lock.compile import BUILD_CONSTRAINTS_NAME
 from exhume.lockfiles import Output, write_outputs
 from exhume.workflow import LockOptions, LockOutcome, lock_repository

@@ -19,12 +19,12 @@ from packaging.version import Version
 
 from exhume.build.smoke import Outcome, Verdict
 from exhume.knowledge import breakages, importmap
-from exhume.knowledge.stdlib import resolvers_dir
+from exhume.knowledge.data import read_toml
 
 if sys.version_info >= (3, 11):
-    import tomllib
+    pass
 else:  # pragma: no cover - Python 3.10
-    import tomli as tomllib
+    pass
 
 __all__ = ["Repair", "propose_repairs", "repairs_for_build_log", "requirement_names"]
 
@@ -79,9 +79,7 @@ class Repair:
 
 def _shared_libraries() -> dict[str, tuple[str, str]]:
     """soname → (Debian package, reason), from resolvers/shared-libraries.toml."""
-    path = resolvers_dir() / "shared-libraries.toml"
-    with path.open("rb") as handle:
-        data = tomllib.load(handle)
+    data = read_toml("shared-libraries.toml")
     return {row["soname"]: (row["package"], row.get("reason", "")) for row in data.get("rows", [])}
 
 
@@ -256,10 +254,7 @@ def repairs_for_build_log(log: str, *, pinned: Mapping[str, Version], has_compil
 
 
 def _package_for_header(header: str) -> tuple[str, str] | None:
-    path = resolvers_dir() / "shared-libraries.toml"
-    with path.open("rb") as handle:
-        data = tomllib.load(handle)
-    for row in data.get("headers", []):
+    for row in read_toml("shared-libraries.toml").get("headers", []):
         if row["header"] == header:
             return row["package"], row.get("reason", "")
     return None

@@ -24,7 +24,7 @@ from packaging.version import Version
 
 from exhume.emit.system import PinLike, Release, normalize_pins
 from exhume.errors import KnowledgeError
-from exhume.knowledge.importmap import resolvers_dir
+from exhume.knowledge.data import data_path
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -183,7 +183,7 @@ def load_cuda_table(path: Path | None = None) -> CudaTable:
 
     Raises :class:`KnowledgeError` when the file is missing or malformed.
     """
-    return _load((path or resolvers_dir() / "cuda.toml").resolve())
+    return _load((path or data_path("cuda.toml")).resolve())
 
 
 def _choice(release: Release, row: CudaRow, table: CudaTable) -> CudaChoice:

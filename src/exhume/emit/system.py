@@ -23,7 +23,7 @@ from packaging.version import InvalidVersion, Version
 
 from exhume.errors import InputError, KnowledgeError
 from exhume.index import DistFile
-from exhume.knowledge.importmap import resolvers_dir
+from exhume.knowledge.data import data_path
 from exhume.knowledge.pythons import python_support
 from exhume.lock.compile import Pin
 
@@ -182,7 +182,7 @@ def load_system_table(path: Path | None = None) -> SystemTable:
 
     Raises :class:`KnowledgeError` when the file is missing or a row is malformed.
     """
-    return _load((path or resolvers_dir() / "system-packages.toml").resolve())
+    return _load((path or data_path("system-packages.toml")).resolve())
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

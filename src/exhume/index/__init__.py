@@ -8,18 +8,13 @@ from __future__ import annotations
 
 from exhume.index.client import IndexClient, default_cache_dir
 from exhume.index.config import index_url
-from exhume.index.errors import BadRemoteFile, IndexUnreachable, MemberNotFound, ProjectNotFound
 from exhume.index.records import DistFile, Project, parse_project_html, parse_project_json
 from exhume.index.remotezip import RemoteZip
 
 __all__ = [
-    "BadRemoteFile",
     "DistFile",
     "IndexClient",
-    "IndexUnreachable",
-    "MemberNotFound",
     "Project",
-    "ProjectNotFound",
     "RemoteZip",
     "default_cache_dir",
     "index_url",

@@ -17,9 +17,9 @@ import platformdirs
 import requests
 from packaging.utils import canonicalize_name
 
+from exhume.errors import BadRemoteFile, IndexUnreachable, ProjectNotFound
 from exhume.index import transport
 from exhume.index.config import index_url
-from exhume.index.errors import BadRemoteFile, IndexUnreachable, ProjectNotFound
 from exhume.index.records import DistFile, Project, parse_project_html, parse_project_json
 from exhume.index.remotezip import RemoteZip
 

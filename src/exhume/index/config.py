@@ -9,7 +9,7 @@ import os
 import subprocess
 import sys
 
-from exhume.index.errors import IndexUnreachable
+from exhume.errors import IndexUnreachable
 
 __all__ = ["index_url"]
 

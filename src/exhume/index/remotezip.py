@@ -12,8 +12,8 @@ from collections.abc import Iterable, Iterator
 
 import requests
 
+from exhume.errors import BadRemoteFile, IndexUnreachable, MemberNotFound
 from exhume.index import transport
-from exhume.index.errors import BadRemoteFile, IndexUnreachable, MemberNotFound
 
 __all__ = ["RemoteZip"]
 

@@ -10,7 +10,7 @@ import requests
 from requests.adapters import HTTPAdapter
 
 from exhume import __version__
-from exhume.index.errors import IndexUnreachable
+from exhume.errors import IndexUnreachable
 
 __all__ = ["USER_AGENT", "get", "new_session"]
 

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import functools
 import logging
-import sys
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
@@ -34,32 +33,22 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
-from exhume.errors import ExhumeError
-from exhume.index import Project, ProjectNotFound
+from exhume.errors import InferenceError, ProjectNotFound
+from exhume.index import Project
 from exhume.infer.records import Constraint, Evidence, Inference, Unresolved
 from exhume.knowledge import breakages as breakage_table
+from exhume.knowledge.data import read_toml
 from exhume.knowledge.providers import Provider
 from exhume.knowledge.pythons import PYTHON_RELEASES, PYTHONS, Support, current_python, python_support
 from exhume.model import Location
 from exhume.scan.result import DistributionUse, ModuleKind, ScanResult
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - Python 3.10
-    import tomli as tomllib
-
 log = logging.getLogger(__name__)
 
-__all__ = ["ApiAnswer", "ApiKnowledge", "InferenceError", "ReleaseSource", "infer", "range_specifier"]
+__all__ = ["ApiAnswer", "ApiKnowledge", "ReleaseSource", "infer", "range_specifier"]
 
 # Declarations from these sources say what the code needs; test and dev extras, prose and CI lines do not.
 _STRONG_SOURCES = frozenset({"requirements", "setup.py", "setup.cfg", "pyproject", "pipfile", "conda", "notebook"})
-
-
-class InferenceError(ExhumeError):
-    """No Python version or release set fits the evidence; the message names the conflicting evidence."""
-
-    exit_code = 4
 
 
 class ReleaseSource(Protocol):
@@ -554,10 +543,7 @@ def infer(
 
 @functools.cache
 def _platform_only_data() -> dict[str, Any]:
-    from exhume.knowledge.stdlib import resolvers_dir
-
-    with (resolvers_dir() / "platform-only.toml").open("rb") as handle:
-        return tomllib.load(handle)
+    return read_toml("platform-only.toml")
 
 
 @functools.cache

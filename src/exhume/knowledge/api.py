@@ -22,7 +22,6 @@ import bisect
 import difflib
 import json
 import logging
-import os
 import struct
 import zlib
 from collections.abc import Iterable, Sequence
@@ -36,6 +35,7 @@ from packaging.utils import canonicalize_name
 from packaging.version import Version
 
 from exhume.errors import KnowledgeError, UnknownDistributionError, UnknownNameError
+from exhume.knowledge.data import data_path
 from exhume.knowledge.extract import Entry, ReleaseApi, entry_from_json
 
 __all__ = [
@@ -66,11 +66,8 @@ _MAX_DEPTH = 40
 
 
 def data_dir() -> Path:
-    """Where the shipped API index lives; ``EXHUME_API_DIR`` overrides it (tests, a fresh build)."""
-    env = os.environ.get("EXHUME_API_DIR")
-    if env:
-        return Path(env)
-    return Path(__file__).resolve().parents[3] / "resolvers" / "api"
+    """Where the API index lives: ``api/`` under the knowledge data root (``EXHUME_DATA_DIR`` moves it)."""
+    return data_path("api")
 
 
 # --------------------------------------------------------------------------------------------------------------

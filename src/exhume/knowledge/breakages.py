@@ -22,8 +22,8 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import Version
 
-from exhume.errors import KnowledgeError
-from exhume.knowledge.stdlib import resolvers_dir
+from exhume.errors import BreakageDataError
+from exhume.knowledge.data import data_path
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -33,7 +33,6 @@ else:  # pragma: no cover - exercised on 3.10 only
 __all__ = [
     "ANY_DISTRIBUTION",
     "Breakage",
-    "BreakageDataError",
     "BreakageKind",
     "breakages",
     "breakages_for",
@@ -51,10 +50,6 @@ ANY_DISTRIBUTION = "*"
 
 MISSING = "missing"
 """The ``other`` of a row whose trouble is an absence, not a second distribution."""
-
-
-class BreakageDataError(KnowledgeError):
-    """The breakage table is missing or has a malformed row (the message names the row and the field)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -178,7 +173,7 @@ def _parse_row(row: Mapping[str, Any]) -> Breakage:
 
 
 def _table_path() -> Path:
-    return resolvers_dir() / "breakages.toml"
+    return data_path("breakages.toml")
 
 
 @functools.cache

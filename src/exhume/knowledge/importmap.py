@@ -11,7 +11,6 @@ from __future__ import annotations
 import functools
 import gzip
 import json
-import os
 import sys
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -21,6 +20,7 @@ from typing import Any, Protocol
 from packaging.utils import canonicalize_name
 
 from exhume.errors import KnowledgeError
+from exhume.knowledge.data import data_path
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -37,7 +37,6 @@ __all__ = [
     "distributions_for",
     "package_submodules",
     "provided_modules",
-    "resolvers_dir",
 ]
 
 # Top-level names that wheels install by mistake (a project's tests or docs folder) and that would map
@@ -90,15 +89,6 @@ class Strategy(Protocol):
     def lookup(self, module: str) -> list[Candidate]:
         """Candidates for exactly ``module`` (no prefix search; the chain does that), best first."""
         ...
-
-
-def resolvers_dir() -> Path:
-    """The folder of knowledge tables: ``$EXHUME_RESOLVERS_DIR``, else ``resolvers/`` of the source tree."""
-    env = os.environ.get("EXHUME_RESOLVERS_DIR")
-    if env:
-        return Path(env)
-    # src/exhume/knowledge/importmap.py → the repository root is three folders above the package.
-    return Path(__file__).resolve().parents[3] / "resolvers"
 
 
 class GeneratedStrategy:
@@ -192,7 +182,7 @@ class FallbackStrategy:
 
 @functools.cache
 def _chain() -> tuple[tuple[Strategy, ...], Strategy]:
-    folder = resolvers_dir() / "importmap"
+    folder = data_path("importmap")
     generated_path = folder / "importmap.json"
     if not generated_path.exists():
         generated_path = folder / "importmap.json.gz"

@@ -29,15 +29,8 @@ from typing import Protocol
 from packaging.utils import canonicalize_name
 from packaging.version import Version
 
-from exhume.index import (
-    BadRemoteFile,
-    DistFile,
-    IndexUnreachable,
-    MemberNotFound,
-    Project,
-    ProjectNotFound,
-    default_cache_dir,
-)
+from exhume.errors import BadRemoteFile, IndexUnreachable, MemberNotFound, ProjectNotFound
+from exhume.index import DistFile, Project, default_cache_dir
 from exhume.knowledge.importmap import EXCLUDED_TOP_LEVEL, package_submodules, provided_modules
 
 __all__ = ["Provider", "ProviderSearch", "candidate_names", "release_modules"]

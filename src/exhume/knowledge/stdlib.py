@@ -14,19 +14,17 @@ import functools
 import gzip
 import json
 import logging
-import os
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from packaging.specifiers import SpecifierSet
 from packaging.version import InvalidVersion, Version
 
-from exhume.errors import KnowledgeError
+from exhume.errors import KnowledgeError, StdlibDataError
+from exhume.knowledge.data import data_path
 
 __all__ = [
     "STDLIB_VERSIONS",
-    "StdlibDataError",
     "is_stdlib",
     "module_versions",
     "name_versions",
@@ -39,18 +37,6 @@ STDLIB_VERSIONS: tuple[str, ...] = ("2.7", "3.5", "3.6", "3.7", "3.8", "3.9", "3
 """The Python versions (X.Y) the table covers, oldest first."""
 
 _DATA_NAME = "stdlib.json.gz"
-
-
-class StdlibDataError(KnowledgeError):
-    """The stdlib table is missing or does not match this code (regenerate it with scripts/gen_stdlib.py)."""
-
-
-def resolvers_dir() -> Path:
-    """The ``resolvers/`` directory: ``$EXHUME_RESOLVERS`` if set, else the one beside ``src/`` in the checkout."""
-    env = os.environ.get("EXHUME_RESOLVERS")
-    if env:
-        return Path(env)
-    return Path(__file__).resolve().parents[3] / "resolvers"
 
 
 def _expand(runs: str) -> frozenset[str]:
@@ -92,7 +78,7 @@ class _Table:
 
 @functools.cache
 def _table() -> _Table:
-    path = resolvers_dir() / "stdlib" / _DATA_NAME
+    path = data_path("stdlib", _DATA_NAME)
     try:
         with gzip.open(path, "rt", encoding="utf-8") as fh:
             data: dict[str, Any] = json.load(fh)

@@ -3,26 +3,15 @@ index, and pip-compile run in a tool environment of that Python against that vie
 
 from __future__ import annotations
 
-from exhume.lock.compile import (
-    InterpreterNotFound,
-    LockResult,
-    Pin,
-    ResolutionError,
-    ToolSetupError,
-    compile_lock,
-    parse_lock,
-)
+from exhume.lock.compile import LockResult, Pin, compile_lock, parse_lock
 from exhume.lock.dateindex import DateFilteredIndex, filter_project
 from exhume.lock.interpreters import Interpreter, available_pythons, find_interpreter
 
 __all__ = [
     "DateFilteredIndex",
     "Interpreter",
-    "InterpreterNotFound",
     "LockResult",
     "Pin",
-    "ResolutionError",
-    "ToolSetupError",
     "available_pythons",
     "compile_lock",
     "filter_project",

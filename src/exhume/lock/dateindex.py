@@ -39,7 +39,8 @@ from urllib.parse import parse_qs, urlsplit
 from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
 from packaging.version import InvalidVersion, Version
 
-from exhume.index import DistFile, IndexClient, IndexUnreachable, Project, ProjectNotFound
+from exhume.errors import IndexUnreachable, ProjectNotFound
+from exhume.index import DistFile, IndexClient, Project
 from exhume.lock.interpreters import parse_python
 
 __all__ = [
