@@ -40,7 +40,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from exhume.build.engine import DockerEngine
+from exhume.engines.engine import DockerEngine
 from exhume.errors import BuildFailed, EngineUnavailable, ExhumeError, ExitCode
 from exhume.index import default_cache_dir
 from exhume.lock.interpreters import Interpreter, default_strategies, find_interpreter, parse_python

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from exhume.build.engine import DockerEngine
+from exhume.engines.engine import DockerEngine
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPTS = ROOT / "scripts"

@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 from packaging.requirements import Requirement
 
-from exhume.build.engine import DockerEngine, VenvEngine
-from exhume.build.pipeline import BuildOptions, build_repository
-from exhume.build.report import BuildReport, render_junit, render_text
-from exhume.build.smoke import Verdict
+from exhume.engines.engine import DockerEngine, VenvEngine
+from exhume.engines.pipeline import BuildOptions, build_repository
+from exhume.engines.report import BuildReport, render_junit, render_text
+from exhume.engines.smoke import Verdict
 from exhume.workflow import LockOptions
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
@@ -132,8 +132,8 @@ def test_venv_engine_validates_tf1_lock(tmp_path: Path) -> None:
 def test_repair_that_cannot_be_locked_keeps_the_last_round(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A repair whose lock fails (here a range no release meets, as two rounds' evidence can make) does not
     abort the build: the round that built stays final, its files stay on disk, and the report says why."""
-    from exhume.build import pipeline
-    from exhume.build.repair import Repair
+    from exhume.engines import pipeline
+    from exhume.engines.repair import Repair
 
     repo = tmp_path / "repo"
     repo.mkdir()

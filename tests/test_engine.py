@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 import docker
 import pytest
 
-from exhume.build.engine import TIMEOUT_EXIT, DockerEngine, VenvEngine, choose_engine, lock_python
+from exhume.engines.engine import TIMEOUT_EXIT, DockerEngine, VenvEngine, choose_engine, lock_python
 from exhume.errors import BuildFailed, EngineUnavailable, InputError
 from exhume.index import index_url
 

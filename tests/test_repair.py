@@ -6,8 +6,8 @@ import pytest
 from packaging.requirements import Requirement
 from packaging.version import Version
 
-from exhume.build.repair import propose_repairs, repairs_for_build_log
-from exhume.build.smoke import CheckResult, Outcome, classify
+from exhume.engines.repair import propose_repairs, repairs_for_build_log
+from exhume.engines.smoke import CheckResult, Outcome, classify
 
 
 def _outcomes(kind: str, output: str, exit_code: int | None = 1) -> list[Outcome]:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from exhume.build.smoke import CheckResult, SmokeCheck, SmokePlan, Verdict, classify, parse_results, runner_source
+from exhume.engines.smoke import CheckResult, SmokeCheck, SmokePlan, Verdict, classify, parse_results, runner_source
 from exhume.lock.interpreters import find_interpreter
 
 

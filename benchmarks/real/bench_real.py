@@ -572,7 +572,7 @@ def _exhume_bin() -> str:
 def method_exhume(item: Item, work: Path, *, keep_env: bool = False) -> dict[str, Any]:
     """``exhume build`` with the venv engine, then the snippet in the final environment; the environment is
     removed afterwards (also when the build failed half-way) unless ``keep_env``."""
-    from exhume.build.engine import VenvEngine
+    from exhume.engines.engine import VenvEngine
 
     tag = f"bench-real-{item.suite}-{item.id}"
     try:
@@ -681,7 +681,7 @@ def _pip_env() -> dict[str, str]:
 def smoke_in(env_dir: Path, work: Path) -> tuple[dict[str, Any], float]:
     """exhume's smoke checks for ``work`` run in an environment exhume did not make (same plan, same runner,
     same classification), so the baseline is held to the same criteria."""
-    from exhume.build.smoke import Outcome, classify, make_plan, parse_results, runner_source
+    from exhume.engines.smoke import Outcome, classify, make_plan, parse_results, runner_source
     from exhume.scan import scan
 
     plan = make_plan(scan(work), workdir=str(work))

@@ -119,7 +119,7 @@ def _render_lock_text(outcome: Any) -> str:
 
 
 def _build_options(args: argparse.Namespace) -> Any:
-    from exhume.build.pipeline import BuildOptions
+    from exhume.engines.pipeline import BuildOptions
 
     return BuildOptions(
         lock=_lock_options(args),
@@ -133,7 +133,7 @@ def _build_options(args: argparse.Namespace) -> Any:
 
 
 def _cmd_dockerfile(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
-    from exhume.build.pipeline import dockerfile_repository
+    from exhume.engines.pipeline import dockerfile_repository
 
     outcome, emitted, written = dockerfile_repository(args.path, _build_options(args))
     lines = [f"Python {outcome.inference.python}, base image {emitted.base_image}"]
@@ -145,8 +145,8 @@ def _cmd_dockerfile(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) ->
 
 
 def _cmd_build(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
-    from exhume.build import report as build_report
-    from exhume.build.pipeline import build_repository
+    from exhume.engines import report as build_report
+    from exhume.engines.pipeline import build_repository
 
     def progress(line: str) -> None:
         if not args.quiet:

@@ -2,7 +2,7 @@
 
 :func:`make_plan` turns a scan into checks (``pip check``; import every third-party module; import every
 first-party module, each in its own process; resolve every API reference; the user's command).
-:mod:`exhume.build.smoke_runner` runs them inside the image with the network off; :func:`parse_results`
+:mod:`exhume.engines.smoke_runner` runs them inside the image with the network off; :func:`parse_results`
 reads its output back and :func:`classify` sorts each failure into **environment** (the environment is wrong:
 exhume's business, and a reason to repair) or **not ours** (a missing data file, no GPU, an argparse exit).
 """
@@ -95,7 +95,7 @@ class SmokePlan:
 
 def runner_source() -> str:
     """The text of the in-image runner, passed to ``python -c``."""
-    return resources.files("exhume.build").joinpath("smoke_runner.py").read_text(encoding="utf-8")
+    return resources.files("exhume.engines").joinpath("smoke_runner.py").read_text(encoding="utf-8")
 
 
 def _first_party_modules(sources: Iterable[str]) -> list[tuple[str, str]]:

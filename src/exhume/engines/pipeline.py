@@ -18,11 +18,11 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 from packaging.version import Version
 
-from exhume.build.engine import Engine, choose_engine
-from exhume.build.repair import Repair, propose_repairs, repairs_for_build_log
-from exhume.build.report import BuildReport, Round
-from exhume.build.smoke import Outcome, SmokePlan, classify, make_plan, parse_results, runner_source
 from exhume.emit.dockerfile import DockerfileSpec, EmittedFiles, archive_build_args, render_dockerfile
+from exhume.engines.engine import Engine, choose_engine
+from exhume.engines.repair import Repair, propose_repairs, repairs_for_build_log
+from exhume.engines.report import BuildReport, Round
+from exhume.engines.smoke import Outcome, SmokePlan, classify, make_plan, parse_results, runner_source
 from exhume.errors import BuildFailed, ExhumeError, ProjectNotFound
 from exhume.index import IndexClient, index_url
 from exhume.lock.compile import BUILD_CONSTRAINTS_NAME
@@ -107,7 +107,7 @@ def build_repository(
 ) -> BuildReport:
     """Run rounds of lock → Dockerfile → build → smoke test → repair, and report every round.
 
-    Raises :class:`exhume.build.engine.EngineUnavailable` when no engine can be used; every other failure is
+    Raises :class:`exhume.errors.EngineUnavailable` when no engine can be used; every other failure is
     in the report (its final round says whether the build or the smoke tests failed).
     """
     engine = engine or choose_engine(options.engine)

@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from xml.etree import ElementTree as ET
 
-from exhume.build.repair import Repair
-from exhume.build.smoke import Outcome, Verdict
+from exhume.engines.repair import Repair
+from exhume.engines.smoke import Outcome, Verdict
 
 __all__ = ["BuildReport", "Round", "render_json", "render_junit", "render_text"]
 
@@ -129,7 +129,7 @@ def render_junit(report: BuildReport) -> str:
             time=f"{rnd.build_seconds + rnd.smoke_seconds:.1f}",
         )
         build = ET.SubElement(
-            suite, "testcase", classname="exhume.build", name="image build", time=f"{rnd.build_seconds:.1f}"
+            suite, "testcase", classname="exhume.engines", name="image build", time=f"{rnd.build_seconds:.1f}"
         )
         if not rnd.built:
             failure = ET.SubElement(build, "failure", message="image build failed")

@@ -17,7 +17,7 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 from packaging.version import Version
 
-from exhume.build.smoke import Outcome, Verdict
+from exhume.engines.smoke import Outcome, Verdict
 from exhume.knowledge import breakages, importmap
 from exhume.knowledge.data import read_toml
 

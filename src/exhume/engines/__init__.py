@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from exhume.build.engine import BuildResult, DockerEngine, Engine, RunResult, VenvEngine, choose_engine, default_engines
+from exhume.engines.engine import (
+    BuildResult,
+    DockerEngine,
+    Engine,
+    RunResult,
+    VenvEngine,
+    choose_engine,
+    default_engines,
+)
 
 __all__ = [
     "BuildResult",
