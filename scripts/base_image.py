@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import fcntl
 import hashlib
 import io
 import json
@@ -43,7 +42,8 @@ from pathlib import Path
 from exhume.engines.engine import DockerEngine
 from exhume.errors import BuildFailed, EngineUnavailable, ExhumeError, ExitCode
 from exhume.index import default_cache_dir
-from exhume.lock.interpreters import Interpreter, default_strategies, find_interpreter, parse_python
+from exhume.toolenv.interpreters import Interpreter, default_strategies, find_interpreter, parse_python
+from exhume.toolenv.venvs import file_lock
 
 log = logging.getLogger("base_image")
 
@@ -100,18 +100,6 @@ class BaseImageError(ExhumeError):
 def cache_dir() -> Path:
     """``<exhume cache>/base``: root file system tarballs."""
     return default_cache_dir().parent / "base"
-
-
-@contextlib.contextmanager
-def file_lock(path: Path) -> Iterator[None]:
-    """An exclusive lock, so that parallel test workers build each layer once."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("a") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
 
 
 def digest(data: object) -> str:

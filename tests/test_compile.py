@@ -14,8 +14,13 @@ from packaging.version import Version
 
 from exhume.errors import ExhumeError, ResolutionError
 from exhume.index import IndexClient
-from exhume.lock.compile import LockResult, Pin, compile_lock, isolated_pip_env, message_tail, parse_lock, tool_spec
-from exhume.lock.interpreters import find_interpreter
+from exhume.lock.compile import LockResult, Pin, compile_lock, parse_lock
+from exhume.target import Platform
+from exhume.toolenv.interpreters import find_interpreter
+from exhume.toolenv.venvs import isolated_pip_env, message_tail, tool_spec
+
+PY27 = Platform.here().target("2.7")
+PY37 = Platform.here().target("3.7")
 
 DATA = Path(__file__).parent / "data" / "lock"
 
@@ -214,7 +219,7 @@ def upload_times(result: LockResult) -> dict[str, datetime]:
 def test_lock_six_for_27(cache: Path) -> None:
     as_of = utc(2018, 1, 1)
     started = time.monotonic()
-    result = compile_lock("six\n", python="2.7", as_of=as_of, header_command="exhume lock demo", cache_dir=cache)
+    result = compile_lock("six\n", target=PY27, as_of=as_of, header_command="exhume lock demo", cache_dir=cache)
     cold = time.monotonic() - started
     assert [(p.name, str(p.version)) for p in result.pins] == [("six", "1.11.0")]
     assert result.python == "2.7" and result.as_of == as_of and result.command == "exhume lock demo"
@@ -225,7 +230,7 @@ def test_lock_six_for_27(cache: Path) -> None:
     assert all(t <= as_of for t in upload_times(result).values())
 
     started = time.monotonic()
-    again = compile_lock("six\n", python="2.7", as_of=as_of, header_command="exhume lock demo", cache_dir=cache)
+    again = compile_lock("six\n", target=PY27, as_of=as_of, header_command="exhume lock demo", cache_dir=cache)
     warm = time.monotonic() - started
     assert again == result
     assert warm < 2.0, f"a cached re-lock took {warm:.1f}s (cold {cold:.1f}s)"
@@ -234,16 +239,16 @@ def test_lock_six_for_27(cache: Path) -> None:
     # changes the header.
     for entry in (cache / "results").iterdir():
         entry.unlink()
-    fresh = compile_lock("six\n", python="2.7", as_of=as_of, header_command="exhume lock demo", cache_dir=cache)
+    fresh = compile_lock("six\n", target=PY27, as_of=as_of, header_command="exhume lock demo", cache_dir=cache)
     assert fresh.text == result.text
-    renamed = compile_lock("six\n", python="2.7", as_of=as_of, header_command="make lock", cache_dir=cache)
+    renamed = compile_lock("six\n", target=PY27, as_of=as_of, header_command="make lock", cache_dir=cache)
     assert renamed.text.replace("#    make lock", "#    exhume lock demo") == result.text
 
 
 @pytest.mark.network
 def test_lock_with_constraints(cache: Path) -> None:
     result = compile_lock(
-        "six\n", python="2.7", as_of=utc(2018, 1, 1), header_command="x", constraints="six<1.11\n", cache_dir=cache
+        "six\n", target=PY27, as_of=utc(2018, 1, 1), header_command="x", constraints="six<1.11\n", cache_dir=cache
     )
     assert [(p.name, str(p.version)) for p in result.pins] == [("six", "1.10.0")]
     assert "-c exhume-constraints.txt" in result.pins[0].via
@@ -252,7 +257,7 @@ def test_lock_with_constraints(cache: Path) -> None:
 @pytest.mark.network
 def test_resolution_failure(cache: Path) -> None:
     with pytest.raises(ResolutionError) as caught:
-        compile_lock("tensorflow>=2.5\n", python="3.7", as_of=utc(2019, 12, 31), header_command="x", cache_dir=cache)
+        compile_lock("tensorflow>=2.5\n", target=PY37, as_of=utc(2019, 12, 31), header_command="x", cache_dir=cache)
     assert caught.value.exit_code == 4
     assert "tensorflow>=2.5" in caught.value.tail
     assert "Traceback" not in caught.value.tail
@@ -264,7 +269,7 @@ def test_tensorflow_1_lock_installs_and_works(cache: Path, tmp_path: Path) -> No
     as_of = utc(2019, 12, 31)
     started = time.monotonic()
     result = compile_lock(
-        "tensorflow>=1.4,<2\n", python="3.7", as_of=as_of, header_command="exhume lock tf1", cache_dir=cache
+        "tensorflow>=1.4,<2\n", target=PY37, as_of=as_of, header_command="exhume lock tf1", cache_dir=cache
     )
     print(f"TF1 lock for 3.7: {time.monotonic() - started:.1f}s")
     pins = {p.name: p.version for p in result.pins}

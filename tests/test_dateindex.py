@@ -13,7 +13,8 @@ from packaging.version import Version
 
 from exhume.errors import IndexUnreachable, ProjectNotFound
 from exhume.index import IndexClient, Project, parse_project_html, parse_project_json
-from exhume.lock.dateindex import DateFilteredIndex, filter_project, render_html, wheel_supported
+from exhume.lock.dateindex import DateFilteredIndex, filter_project, render_html
+from exhume.target import Platform
 
 DATA = Path(__file__).parent / "data" / "lock" / "projects"
 PAGE = "https://index.example/simple/{name}/"
@@ -96,11 +97,10 @@ def test_files_without_upload_time_are_dropped_and_counted() -> None:
 
 
 @pytest.mark.parametrize(
-    ("python", "platform", "expected"),
+    ("python", "expected"),
     [
         pytest.param(
             "3.7",
-            "linux_x86_64",
             {
                 "grpcio-1.26.0-cp37-cp37m-manylinux1_x86_64.whl",
                 "grpcio-1.26.0-cp37-cp37m-manylinux2010_x86_64.whl",
@@ -110,7 +110,6 @@ def test_files_without_upload_time_are_dropped_and_counted() -> None:
         ),
         pytest.param(
             "2.7",
-            "linux_x86_64",
             {
                 "grpcio-1.26.0-cp27-cp27m-manylinux1_x86_64.whl",
                 "grpcio-1.26.0-cp27-cp27m-manylinux2010_x86_64.whl",
@@ -122,31 +121,11 @@ def test_files_without_upload_time_are_dropped_and_counted() -> None:
         ),
     ],
 )
-def test_python_and_platform_filter(python: str, platform: str, expected: set[str]) -> None:
-    page, stats = filter_project(RecordedIndex().project("grpcio"), utc(2020, 1, 1), python=python, platform=platform)
+def test_target_filter(python: str, expected: set[str]) -> None:
+    target = Platform(arch="x86_64").target(python)
+    page, stats = filter_project(RecordedIndex().project("grpcio"), utc(2020, 1, 1), target=target)
     assert {f.filename for f in page.files} == expected
     assert stats.incompatible > 0
-
-
-@pytest.mark.parametrize(
-    ("filename", "python", "platform", "expected"),
-    [
-        pytest.param("six-1.13.0-py2.py3-none-any.whl", "2.7", "linux_x86_64", True, id="universal"),
-        pytest.param("x-1.0-py3-none-any.whl", "2.7", None, False, id="py3_only__not_for_27"),
-        pytest.param("x-1.0-py36-none-any.whl", "3.7", None, True, id="py36_tag__runs_on_37"),
-        pytest.param("x-1.0-py38-none-any.whl", "3.7", None, False, id="py38_tag__not_on_37"),
-        pytest.param("x-1.0-cp36-abi3-manylinux2014_x86_64.whl", "3.7", "linux_x86_64", True, id="abi3_older"),
-        pytest.param("x-1.0-cp36-cp36m-manylinux2014_x86_64.whl", "3.7", "linux_x86_64", False, id="cp36_abi"),
-        pytest.param("x-1.0-cp37-cp37m-manylinux_2_17_x86_64.whl", "3.7", "linux_x86_64", True, id="pep600"),
-        pytest.param("x-1.0-cp37-cp37m-manylinux1_i686.whl", "3.7", "linux_x86_64", False, id="other_arch"),
-        pytest.param("x-1.0-cp37-cp37m-win_amd64.whl", "3.7", "linux_x86_64", False, id="windows"),
-        pytest.param("x-1.0-cp37-cp37m-musllinux_1_1_x86_64.whl", "3.7", "linux_x86_64", False, id="musl"),
-        pytest.param("x-1.0-cp37-cp37m-win_amd64.whl", "3.7", None, True, id="no_platform_filter"),
-        pytest.param("not a wheel name.whl", "3.7", "linux_x86_64", True, id="unparseable__kept"),
-    ],
-)
-def test_wheel_supported(filename: str, python: str, platform: str | None, expected: bool) -> None:
-    assert wheel_supported(filename, python=python, platform=platform) is expected
 
 
 def test_html_page_round_trips_through_the_index_parser() -> None:
@@ -163,7 +142,7 @@ def test_html_page_round_trips_through_the_index_parser() -> None:
 
 def test_served_pages() -> None:
     source = RecordedIndex()
-    with DateFilteredIndex(utc(2021, 6, 1), client=source, python="3.7") as view:
+    with DateFilteredIndex(utc(2021, 6, 1), client=source, target=Platform().target("3.7")) as view:
         assert view.url.startswith("http://127.0.0.1:") and view.url.endswith("/simple/")
         html = requests.get(view.url + "attrs/", timeout=10)
         assert html.status_code == 200 and html.headers["Content-Type"].startswith("text/html")

@@ -135,6 +135,14 @@ def test_no_date_is_inferred_from_removed_names(tmp_path: Path, releases: Record
     assert "no git history" in result.as_of_reason
 
 
+def test_no_date_and_no_api_bound_falls_back_on_the_given_today(tmp_path: Path, releases: RecordedReleases) -> None:
+    files = {"run.py": "import six\nprint(six.PY3)\n"}
+    today = datetime(2018, 3, 14, 15, 9, tzinfo=timezone.utc)
+    result = infer(scan(_tree(tmp_path, files)), releases=releases, today=today)
+    assert result.as_of == datetime(2018, 3, 14, tzinfo=timezone.utc)
+    assert "today's date was used" in result.as_of_reason
+
+
 def test_user_pin_always_stands(tmp_path: Path, releases: RecordedReleases) -> None:
     result = infer(
         scan(_tree(tmp_path, TF1)),

@@ -9,7 +9,8 @@ import pytest
 from packaging.version import Version
 
 from exhume.errors import InputError
-from exhume.lock.interpreters import (
+from exhume.target import parse_python
+from exhume.toolenv.interpreters import (
     CondaStrategy,
     EnvVarStrategy,
     PathStrategy,
@@ -19,7 +20,6 @@ from exhume.lock.interpreters import (
     available_pythons,
     default_strategies,
     find_interpreter,
-    parse_python,
     probe,
 )
 

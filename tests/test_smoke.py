@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from exhume.engines.smoke import CheckResult, SmokeCheck, SmokePlan, Verdict, classify, parse_results, runner_source
-from exhume.lock.interpreters import find_interpreter
+from exhume.toolenv.interpreters import find_interpreter
 
 
 def _run_plan(python: Path, plan: SmokePlan, cwd: Path) -> str:

@@ -22,6 +22,7 @@ from exhume.emit.system import (
 from exhume.errors import InputError, KnowledgeError
 from exhume.index import DistFile
 from exhume.lock.compile import Pin
+from exhume.target import Platform
 
 DATA = Path(__file__).parent / "data" / "emit"
 
@@ -196,7 +197,7 @@ def test_pins_built_from_source(python: str, expected: tuple[str, ...]) -> None:
     def files(name: str, version: Version) -> Iterable[DistFile]:
         return recorded[f"{name}=={version}"]
 
-    built = pins_built_from_source([(n, v) for n, v in pins], python, files)
+    built = pins_built_from_source([(n, v) for n, v in pins], Platform().target(python), files)
     assert built == expected
     needs = system_needs([(n, v) for n, v in pins], built_from_source=built)
     assert needs.needs_compiler

@@ -514,7 +514,7 @@ def _proc(
 
 
 def _interpreter(version: str) -> str | None:
-    from exhume.lock.interpreters import find_interpreter
+    from exhume.toolenv.interpreters import find_interpreter
 
     found = find_interpreter(version)
     return str(found.path) if found is not None else None
@@ -673,7 +673,7 @@ def pypi_json_base() -> str:
 
 
 def _pip_env() -> dict[str, str]:
-    from exhume.lock.compile import isolated_pip_env
+    from exhume.toolenv.venvs import isolated_pip_env
 
     return isolated_pip_env()
 

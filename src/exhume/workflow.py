@@ -7,7 +7,7 @@ import re
 import shlex
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +20,6 @@ from exhume.infer import infer
 from exhume.infer.records import Constraint, Inference
 from exhume.knowledge.providers import ProviderSearch
 from exhume.lock.compile import BUILD_CONSTRAINTS_NAME, CONSTRAINTS_NAME, LockResult, compile_lock
-from exhume.lock.interpreters import available_pythons
 from exhume.lockfiles import (
     Output,
     check_writable,
@@ -33,6 +32,8 @@ from exhume.lockfiles import (
     write_outputs,
 )
 from exhume.scan import ScanResult, scan
+from exhume.target import Platform
+from exhume.toolenv.interpreters import available_pythons
 
 log = logging.getLogger(__name__)
 
@@ -96,6 +97,9 @@ def lock_repository(path: str, options: LockOptions, *, client: IndexClient | No
     index = client if client is not None else IndexClient(offline=options.offline)
     available = {i.python for i in available_pythons()}
     providers = None if options.offline else ProviderSearch(index)
+    # The machine the lock is for and the date of this run, fixed once for every inference below.
+    platform = Platform.here()
+    today = datetime.now(timezone.utc)
 
     def again(**changes: Any) -> Inference:
         """Inference with these options, changed as a retry needs (another Python, declarations that yield)."""
@@ -106,6 +110,8 @@ def lock_repository(path: str, options: LockOptions, *, client: IndexClient | No
             "pins": options.pins,
             "available": available,
             "providers": providers,
+            "platform": platform,
+            "today": today,
         }
         return infer(result, **(settings | changes))
 
@@ -195,7 +201,7 @@ def _resolve(
         try:
             lock = compile_lock(
                 requirements_in,
-                python=inference.python,
+                target=inference.target,
                 as_of=inference.as_of,
                 header_command=command,
                 constraints=constraints,

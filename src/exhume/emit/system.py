@@ -26,6 +26,7 @@ from exhume.index import DistFile
 from exhume.knowledge.data import data_path
 from exhume.knowledge.pythons import python_support
 from exhume.lock.compile import Pin
+from exhume.target import Target
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -269,10 +270,10 @@ def system_packages_for(
 
 def pins_built_from_source(
     pins: Iterable[PinLike],
-    python: str,
+    target: Target,
     release_files: Callable[[str, Version], Iterable[DistFile]],
 ) -> tuple[str, ...]:
-    """Canonical names of the pinned releases that have no Linux x86_64 wheel for CPython ``python``.
+    """Canonical names of the pinned releases that have no wheel for ``target`` (CPython X.Y on its Linux).
 
     ``release_files(name, version)`` returns the index's files of one release (for instance
     ``lambda n, v: client.project(n).release_files(v)``); this function adds no network access of its own.
@@ -281,7 +282,7 @@ def pins_built_from_source(
     """
     out = []
     for release in normalize_pins(pins):
-        support = python_support(release_files(release.name, release.version))
-        if python not in support.wheels:
+        support = python_support(release_files(release.name, release.version), platform=target.platform)
+        if target.python not in support.wheels:
             out.append(release.name)
     return tuple(out)

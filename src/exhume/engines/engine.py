@@ -28,8 +28,10 @@ from typing import Any, Protocol
 
 from exhume.errors import BuildFailed, EngineUnavailable, InputError
 from exhume.index import default_cache_dir, index_url
-from exhume.lock.compile import BUILD_CONSTRAINTS_NAME, cache_root, isolated_pip_env, tool_spec, virtualenv_runner
-from exhume.lock.interpreters import find_interpreter, parse_python
+from exhume.lock.compile import BUILD_CONSTRAINTS_NAME
+from exhume.target import parse_python
+from exhume.toolenv.interpreters import find_interpreter
+from exhume.toolenv.venvs import cache_root, isolated_pip_env, tool_spec, virtualenv_runner
 
 __all__ = [
     "EXHUME_DOCKER_HOST",

@@ -42,6 +42,7 @@ from exhume.knowledge.providers import Provider
 from exhume.knowledge.pythons import PYTHON_RELEASES, PYTHONS, Support, current_python, python_support
 from exhume.model import Location
 from exhume.scan.result import DistributionUse, ModuleKind, ScanResult
+from exhume.target import Platform, Target
 
 log = logging.getLogger(__name__)
 
@@ -128,7 +129,7 @@ def range_specifier(chosen: Iterable[Version], releases: Sequence[Version]) -> S
     return SpecifierSet(",".join(parts))
 
 
-def _final_releases(project: Project) -> tuple[list[Version], dict[Version, Support]]:
+def _final_releases(project: Project, platform: Platform) -> tuple[list[Version], dict[Version, Support]]:
     by_version: dict[Version, list[object]] = {}
     for file in project.files:
         if file.version is None or file.version.is_prerelease or file.version.is_devrelease:
@@ -140,7 +141,7 @@ def _final_releases(project: Project) -> tuple[list[Version], dict[Version, Supp
         files = project.release_files(version)
         if all(f.yanked for f in files):
             continue
-        sup = python_support(files)
+        sup = python_support(files, platform=platform)
         if not (sup.wheels or sup.sdist):
             continue
         releases.append(version)
@@ -407,6 +408,8 @@ def infer(
     available: Collection[str] | None = None,
     providers: ProviderFinder | None = None,
     yield_declared: Collection[str] = (),
+    platform: Platform | None = None,
+    today: datetime | None = None,
 ) -> Inference:
     """Infer the Python version and a constraint per distribution from a scan. See the module doc for the rules.
 
@@ -415,8 +418,12 @@ def infer(
     ``providers``, when given, finds the project behind an import the import map does not know (without it,
     the module's own name is taken as the project's). What the repository declares for the distributions in
     ``yield_declared`` is reported but not applied (the lock found it cannot be met with the rest).
+    ``platform`` is where the image runs (which wheels count; default: Linux on this machine's architecture);
+    ``today`` is the date to fall back on when nothing dates the code (default: the clock, read here once).
     Raises :class:`InferenceError` when ``python`` is given and is not one exhume can target.
     """
+    platform = platform if platform is not None else Platform.here()
+    today = today if today is not None else datetime.now(timezone.utc)
     if python is not None and python not in PYTHONS:
         raise InferenceError(f"Python {python} is not one exhume targets", hint="choose one of " + ", ".join(PYTHONS))
     uses = _needed_distributions(scan)
@@ -444,7 +451,7 @@ def infer(
                 reason = f"no project {use.name!r} on the index"
                 unresolved.append(_unresolved(scan, use.name, ", ".join(use.modules), reason))
             continue
-        rels, support = _final_releases(project)
+        rels, support = _final_releases(project, platform)
         if not rels:
             continue
         dist = _Dist(
@@ -471,7 +478,7 @@ def infer(
                 project = releases.project(pin.name)
             except ProjectNotFound as exc:
                 raise InferenceError(f"--pin {pin}: no such project on the index") from exc
-            rels, support = _final_releases(project)
+            rels, support = _final_releases(project, platform)
             target = _Dist(
                 name=canonicalize_name(pin.name),
                 project=project,
@@ -490,7 +497,7 @@ def infer(
         target.confidence = "high"
         target.evidence.append(Evidence(kind="user-pin", text=f"--pin {pin}", specifier=str(pin.specifier)))
 
-    as_of_value, as_of_reason = _as_of(scan, dists, as_of)
+    as_of_value, as_of_reason = _as_of(scan, dists, as_of, today)
     if as_of is not None or scan.as_of.date is not None:
         for dist in list(dists):
             late = _guessed_after(dist, as_of_value)
@@ -518,9 +525,10 @@ def infer(
         python=chosen_python,
         as_of=as_of_value,
         present={d.name for d in dists},
+        platform=platform,
     )
     lock_as_of, late_cutoffs, as_of_reason = _late_cutoffs(
-        dists, [*constraints, *needs], chosen_python, as_of_value, as_of_reason
+        dists, [*constraints, *needs], platform.target(chosen_python), as_of_value, as_of_reason
     )
     python_ev = tuple(
         ev
@@ -538,6 +546,7 @@ def infer(
         constraints=tuple(sorted([*constraints, *needs], key=lambda c: c.distribution)),
         extra=tuple(sorted(limits, key=lambda c: c.distribution)),
         unresolved=tuple(sorted(unresolved, key=lambda u: u.module)),
+        platform=platform,
     )
 
 
@@ -606,21 +615,17 @@ _RELEASE_BURST = timedelta(days=7)
 
 
 def _late_cutoffs(
-    dists: Sequence[_Dist], chosen: Sequence[Constraint], python: str, as_of: datetime, reason: str
+    dists: Sequence[_Dist], chosen: Sequence[Constraint], target: Target, as_of: datetime, reason: str
 ) -> tuple[datetime, tuple[tuple[str, datetime], ...], str]:
     """The cutoff the lock resolves under, and the chosen releases uploaded after the as-of date that move it
     (a distribution with nothing installable by then: torch before 1.0 is not on the index).
 
-    The cutoff moves as far as the latest of them became installable on ``python`` here: its wheels for this
+    The cutoff moves as far as the latest of them became installable on ``target``: its wheels for this
     Python and platform uploaded in the release's first week (else its sdist). Their own requirements must
     resolve at that date too (tensorflow 1.9 needs grpcio>=1.8.6, torchvision 0.3 needs torch>=1.1), so the
     whole lock moves; the distributions chosen as of the as-of date stay pinned to those releases by the
     constraints. A file added to an old release years later does not drag the lock along."""
-    from exhume.lock.compile import host_platform
-    from exhume.lock.dateindex import wheel_supported
-
-    # The wheels the lock's view will offer: this platform's (a Windows wheel of the same day is no use here).
-    platform_tag = host_platform()[0]
+    # The wheels the lock's view will offer: the target's (a Windows wheel of the same day is no use here).
     uploads = {d.name: d.project for d in dists}
     late: list[tuple[str, datetime]] = []
     notes = []
@@ -629,11 +634,7 @@ def _late_cutoffs(
         if project is None or constraint.version is None:
             continue
         files = [f for f in project.release_files(constraint.version) if f.upload_time is not None]
-        wheels = [
-            f.upload_time
-            for f in files
-            if f.kind == "wheel" and wheel_supported(f.filename, python=python, platform=platform_tag)
-        ]
+        wheels = [f.upload_time for f in files if f.kind == "wheel" and target.installs_wheel(f.filename)]
         sdists = [f.upload_time for f in files if f.kind == "sdist"]
         times = sorted(t for t in (wheels or sdists) if t is not None)
         if not times:
@@ -717,7 +718,7 @@ def _guessed_after(dist: _Dist, as_of: datetime) -> str | None:
     )
 
 
-def _as_of(scan: ScanResult, dists: Sequence[_Dist], given: datetime | None) -> tuple[datetime, str]:
+def _as_of(scan: ScanResult, dists: Sequence[_Dist], given: datetime | None, today: datetime) -> tuple[datetime, str]:
     if given is not None:
         return given, "set with --as-of"
     if scan.as_of.date is not None:
@@ -742,7 +743,7 @@ def _as_of(scan: ScanResult, dists: Sequence[_Dist], given: datetime | None) -> 
             f"no git history; inferred from the API evidence: the day before {deadline[1]} was uploaded, the first "
             "release that lacks a name the code uses"
         )
-    now = datetime.now(timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
+    now = today.astimezone(timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
     return now, "no git history and no API evidence bounds the date; today's date was used"
 
 
@@ -768,6 +769,7 @@ def _breakage_constraints(
     python: str,
     as_of: datetime,
     present: set[str],
+    platform: Platform,
 ) -> tuple[list[Constraint], list[Constraint]]:
     """From the breakage table: distributions the code needs without importing them (Pillow behind
     ``scipy.misc.imread``), and limits on distributions it may not name at all (``protobuf<4``)."""
@@ -818,7 +820,7 @@ def _breakage_constraints(
                 project = releases.project(name)
             except ProjectNotFound:
                 continue
-            rels, support = _final_releases(project)
+            rels, support = _final_releases(project, platform)
             feasible = {v for v in rels if row.constraint.specifier.contains(v, prereleases=True)}
             dist = _Dist(
                 name=name,

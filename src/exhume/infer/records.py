@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -11,6 +11,7 @@ from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
 from exhume.model import Location
+from exhume.target import Platform, Target
 
 __all__ = ["Constraint", "Evidence", "Inference", "Unresolved"]
 
@@ -148,6 +149,12 @@ class Inference:
     #: Distributions whose chosen release came after the code's date (nothing installable earlier), each with
     #: the moment it became installable here; ``as_of`` (the lock's cutoff) is the latest of them.
     late: tuple[tuple[str, datetime], ...] = ()
+    #: The platform the Python was chosen for (its wheels); with ``python``, the lock's :attr:`target`.
+    platform: Platform = field(default_factory=Platform)
+
+    @property
+    def target(self) -> Target:
+        return self.platform.target(self.python)
 
     def to_dict(self) -> dict[str, Any]:
         return {

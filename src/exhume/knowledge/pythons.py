@@ -6,7 +6,6 @@ wheel tags of each file, its ``Requires-Python``, and whether an sdist exists.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -14,6 +13,7 @@ from datetime import datetime, timezone
 from packaging.version import Version
 
 from exhume.index import DistFile
+from exhume.target import Platform, Target
 
 __all__ = [
     "PYTHONS",
@@ -43,11 +43,6 @@ PYTHON_RELEASES: dict[str, datetime] = {
 # The versions exhume targets, oldest first. 3.4 is known for dating only: nothing builds images for it.
 PYTHONS: tuple[str, ...] = tuple(v for v in PYTHON_RELEASES if v != "3.4")
 
-# Linux x86_64 platform tags a Debian-based image of glibc 2.28 or newer runs.
-_MANYLINUX_LEGACY = {"manylinux1_x86_64": (2, 5), "manylinux2010_x86_64": (2, 12), "manylinux2014_x86_64": (2, 17)}
-_MANYLINUX_RE = re.compile(r"^manylinux_(\d+)_(\d+)_x86_64$")
-DEFAULT_GLIBC = (2, 28)
-
 
 def current_python(at: datetime) -> str:
     """The newest Python minor version released on or before ``at`` (2.7 before any 3.x we target)."""
@@ -58,40 +53,11 @@ def current_python(at: datetime) -> str:
     return current
 
 
-def _platform_ok(tag: str, glibc: tuple[int, int]) -> bool:
-    if tag in ("any", "linux_x86_64"):
-        return True
-    if tag in _MANYLINUX_LEGACY:
-        return _MANYLINUX_LEGACY[tag] <= glibc
-    match = _MANYLINUX_RE.match(tag)
-    return match is not None and (int(match.group(1)), int(match.group(2))) <= glibc
-
-
-def _python_ok(python_tags: Iterable[str], abi_tags: Iterable[str], python: str) -> bool:
-    major, minor = python.split(".")
-    abis = set(abi_tags)
-    for tag in python_tags:
-        if tag in (f"py{major}", f"py{major}{minor}"):
-            return True
-        if tag == f"cp{major}{minor}" and (
-            abis & {"none", f"cp{major}{minor}", f"cp{major}{minor}m", f"cp{major}{minor}mu", "abi3"}
-        ):
-            return True
-        # abi3 wheels built for an older CPython 3 run on newer ones.
-        if major == "3" and tag.startswith("cp3") and "abi3" in abis:
-            built = tag[3:]
-            if built.isdigit() and int(built) <= int(minor):
-                return True
-    return False
-
-
-def wheel_supports(file: DistFile, python: str, *, glibc: tuple[int, int] = DEFAULT_GLIBC) -> bool:
-    """Whether a wheel installs on CPython ``python`` (``"3.6"``) on Linux x86_64 with the given glibc."""
+def wheel_supports(file: DistFile, target: Target) -> bool:
+    """Whether a wheel installs on ``target`` (CPython X.Y on its Linux platform)."""
     if file.kind != "wheel":
         return False
-    if not any(_platform_ok(tag, glibc) for tag in file.platform_tags):
-        return False
-    return _python_ok(file.python_tags, file.abi_tags, python)
+    return target.installs(file.python_tags, file.abi_tags, file.platform_tags)
 
 
 def _requires_ok(file: DistFile, python: str) -> bool:
@@ -126,8 +92,9 @@ def _python_key(python: str) -> tuple[int, int]:
     return int(major), int(minor)
 
 
-def python_support(files: Iterable[DistFile], *, glibc: tuple[int, int] = DEFAULT_GLIBC) -> Support:
-    """Which of :data:`PYTHONS` the given files of one release install on (yanked files ignored)."""
+def python_support(files: Iterable[DistFile], *, platform: Platform) -> Support:
+    """Which of :data:`PYTHONS` the given files of one release install on ``platform`` (yanked files
+    ignored)."""
     wheels: set[str] = set()
     sdist: set[str] = set()
     for file in files:
@@ -136,7 +103,7 @@ def python_support(files: Iterable[DistFile], *, glibc: tuple[int, int] = DEFAUL
         for python in PYTHONS:
             if not _requires_ok(file, python):
                 continue
-            if file.kind == "wheel" and wheel_supports(file, python, glibc=glibc):
+            if file.kind == "wheel" and wheel_supports(file, platform.target(python)):
                 wheels.add(python)
             elif file.kind == "sdist":
                 sdist.add(python)

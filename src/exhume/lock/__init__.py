@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from exhume.lock.compile import LockResult, Pin, compile_lock, parse_lock
 from exhume.lock.dateindex import DateFilteredIndex, filter_project
-from exhume.lock.interpreters import Interpreter, available_pythons, find_interpreter
+from exhume.toolenv.interpreters import Interpreter, available_pythons, find_interpreter
 
 __all__ = [
     "DateFilteredIndex",

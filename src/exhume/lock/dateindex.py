@@ -15,9 +15,9 @@ The view serves, for each project:
   of downloading every file of a release to hash it.
 
 A file is kept when its upload time is known and not after the cutoff; files without an upload time are
-dropped (and logged), because a date the index does not state cannot be checked. With ``python`` set, wheels
-that no CPython of that version can install are left out too, and with ``platform`` set, wheels for other
-platforms: a smaller page, and hashes in the lock only for files that could be installed.
+dropped (and logged), because a date the index does not state cannot be checked. With a ``target`` (an
+:class:`exhume.target.Target`), wheels that do not install there are left out too: a smaller page, and hashes
+in the lock only for files that could be installed.
 """
 
 from __future__ import annotations
@@ -25,7 +25,6 @@ from __future__ import annotations
 import html
 import json
 import logging
-import re
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -36,12 +35,12 @@ from types import TracebackType
 from typing import Any, Protocol
 from urllib.parse import parse_qs, urlsplit
 
-from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
-from packaging.version import InvalidVersion, Version
+from packaging.utils import canonicalize_name
+from packaging.version import Version
 
 from exhume.errors import IndexUnreachable, ProjectNotFound
 from exhume.index import DistFile, IndexClient, Project
-from exhume.lock.interpreters import parse_python
+from exhume.target import Target
 
 __all__ = [
     "DateFilteredIndex",
@@ -51,7 +50,6 @@ __all__ = [
     "render_html",
     "render_json",
     "render_releases_json",
-    "wheel_supported",
 ]
 
 log = logging.getLogger(__name__)
@@ -87,51 +85,10 @@ def _as_utc(moment: datetime) -> datetime:
     return moment.astimezone(timezone.utc)
 
 
-def _interpreters(python: str) -> tuple[set[str], set[str]]:
-    """Interpreter tags a CPython ``X.Y`` installs: any ABI, and with the stable ABI only (``abi3``)."""
-    major, minor = parse_python(python)
-    tags = {f"cp{major}{minor}", f"py{major}", *(f"py{major}{m}" for m in range(minor + 1))}
-    abi3 = {f"cp{major}{m}" for m in range(minor + 1)}
-    return tags, abi3
-
-
-def _platform_ok(tag_platform: str, platform: str) -> bool:
-    if tag_platform in ("any", platform):
-        return True
-    if platform.startswith("linux_"):
-        # manylinux1/2010/2014 and manylinux_2_N builds run on any glibc Linux of the same architecture.
-        arch = platform[len("linux_") :]
-        return re.fullmatch(rf"manylinux(1|2010|2014|_\d+_\d+)_{re.escape(arch)}", tag_platform) is not None
-    return False
-
-
-def wheel_supported(filename: str, *, python: str | None, platform: str | None) -> bool:
-    """Whether any tag of wheel ``filename`` fits CPython ``python`` (``"3.7"``) on ``platform``
-    (``"linux_x86_64"``); None for either means any. A filename that does not parse is kept (pip decides)."""
-    if python is None and platform is None:
-        return True
-    try:
-        tags = parse_wheel_filename(filename)[3]
-    except (InvalidWheelFilename, InvalidVersion):
-        return True
-    exact, abi3 = _interpreters(python) if python is not None else (set(), set())
-    for tag in tags:
-        if python is not None and not (
-            tag.interpreter in exact or (tag.interpreter in abi3 and tag.abi in ("abi3", "none"))
-        ):
-            continue
-        if platform is not None and not _platform_ok(tag.platform, platform):
-            continue
-        return True
-    return False
-
-
-def filter_project(
-    project: Project, cutoff: datetime, *, python: str | None = None, platform: str | None = None
-) -> tuple[Project, FilterStats]:
+def filter_project(project: Project, cutoff: datetime, *, target: Target | None = None) -> tuple[Project, FilterStats]:
     """The files of ``project`` a resolver may see as of ``cutoff``: wheels and sdists uploaded on or
-    before it (files with no upload time are dropped), and with ``python``/``platform`` only wheels that
-    fit them. Yanked files stay (marked) as the index lists them; installers and eggs, which pip never
+    before it (files with no upload time are dropped), and with ``target`` only the wheels that install
+    there. Yanked files stay (marked) as the index lists them; installers and eggs, which pip never
     uses, go. The kept files are sorted by version, then filename."""
     limit = _as_utc(cutoff)
     kept: list[DistFile] = []
@@ -146,7 +103,7 @@ def filter_project(
         if file.upload_time > limit:
             after += 1
             continue
-        if file.kind == "wheel" and not wheel_supported(file.filename, python=python, platform=platform):
+        if file.kind == "wheel" and target is not None and not target.installs_wheel(file.filename):
             incompatible += 1
             continue
         kept.append(file)
@@ -345,7 +302,7 @@ class DateFilteredIndex:
 
     ``url`` (``http://127.0.0.1:PORT/simple/``) is what to hand a resolver as its only index. Pages come
     from ``client`` (default: an :class:`IndexClient` for the user's index) and are filtered by
-    :func:`filter_project` with ``python`` and ``platform``; ``floors`` moves the cutoff of some projects
+    :func:`filter_project` for ``target``; ``floors`` moves the cutoff of some projects
     later (pip's build environments ask for ``setuptools>=40.8.0``, which a view of 2018 would not have).
     ``stats`` records, per project served, what was left out; ``undated`` names the projects that had files
     without an upload time (all of them, on an index that serves only HTML pages); ``failures`` holds the
@@ -358,17 +315,13 @@ class DateFilteredIndex:
         cutoff: datetime,
         *,
         client: ProjectSource | None = None,
-        python: str | None = None,
-        platform: str | None = None,
+        target: Target | None = None,
         floors: Mapping[str, datetime] | None = None,
     ) -> None:
         self.cutoff = _as_utc(cutoff)
         self.floors = {canonicalize_name(k): _as_utc(v) for k, v in (floors or {}).items()}
         self.client: ProjectSource = client if client is not None else IndexClient()
-        self.python = python
-        self.platform = platform
-        if python is not None:
-            parse_python(python)
+        self.target = target
         self.stats: dict[str, FilterStats] = {}
         self.failures: list[IndexUnreachable] = []
         self._pages: dict[str, Project] = {}
@@ -397,7 +350,7 @@ class DateFilteredIndex:
         if page is not None:
             return page
         cutoff = max(self.cutoff, self.floors.get(canonical, self.cutoff))
-        page, stats = filter_project(self.client.project(canonical), cutoff, python=self.python, platform=self.platform)
+        page, stats = filter_project(self.client.project(canonical), cutoff, target=self.target)
         if stats.undated:
             log.info("%s: dropped %d files with no upload time", canonical, stats.undated)
         with self._lock:

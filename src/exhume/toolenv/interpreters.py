@@ -22,7 +22,7 @@ from typing import Protocol
 
 from packaging.version import InvalidVersion, Version
 
-from exhume.errors import InputError
+from exhume.target import parse_python
 
 __all__ = [
     "AsdfStrategy",
@@ -38,7 +38,6 @@ __all__ = [
     "available_pythons",
     "default_strategies",
     "find_interpreter",
-    "parse_python",
     "probe",
 ]
 
@@ -64,14 +63,6 @@ class Interpreter:
     def python(self) -> str:
         """The ``X.Y`` this interpreter is."""
         return f"{self.version.major}.{self.version.minor}"
-
-
-def parse_python(python: str) -> tuple[int, int]:
-    """``"3.7"`` → ``(3, 7)``. Raises :class:`InputError` for anything that is not ``X.Y``."""
-    match = re.fullmatch(r"\s*(\d+)\.(\d+)\s*", python)
-    if not match:
-        raise InputError(f"not a Python version of the form X.Y: {python!r}", hint="for example --python 3.7")
-    return int(match.group(1)), int(match.group(2))
 
 
 class Strategy(Protocol):
