@@ -133,7 +133,7 @@ def test_repair_that_cannot_be_locked_keeps_the_last_round(tmp_path: Path, monke
     """A repair whose lock fails (here a range no release meets, as two rounds' evidence can make) does not
     abort the build: the round that built stays final, its files stay on disk, and the report says why."""
     from exhume.engines import pipeline
-    from exhume.engines.repair import Repair
+    from exhume.model import Repair
 
     repo = tmp_path / "repo"
     repo.mkdir()

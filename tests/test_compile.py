@@ -14,7 +14,8 @@ from packaging.version import Version
 
 from exhume.errors import ExhumeError, ResolutionError
 from exhume.index import IndexClient
-from exhume.lock.compile import LockResult, Pin, compile_lock, parse_lock
+from exhume.lock.compile import compile_lock, parse_lock
+from exhume.model import LockResult, Pin
 from exhume.target import Platform
 from exhume.toolenv.interpreters import find_interpreter
 from exhume.toolenv.venvs import isolated_pip_env, message_tail, tool_spec

@@ -32,7 +32,7 @@ from exhume.emit import (
 from exhume.emit.cuda import load_cuda_table
 from exhume.emit.dockerfile import load_era_table
 from exhume.errors import InputError
-from exhume.lock.compile import LockResult, Pin
+from exhume.model import LockResult, Pin
 
 AS_OF = datetime(2018, 5, 1, 12, 0, tzinfo=timezone.utc)
 TF1 = (("tensorflow", "1.8.0"), ("numpy", "1.14.3"), ("opencv-python", "3.4.2.17"), ("matplotlib", "2.2.2"))

@@ -19,10 +19,9 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import SpecifierSet
 from packaging.utils import canonicalize_name
 
-from exhume.model import Location, WarningCode
+from exhume.model import Location, ModuleKind, WarningCode
 from exhume.scan import ScanResult, scan
 from exhume.scan.report import render_json
-from exhume.scan.result import ModuleKind
 from exhume.scan.syntaxfeatures import FEATURES
 
 if sys.version_info >= (3, 11):

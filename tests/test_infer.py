@@ -15,7 +15,7 @@ from packaging.version import Version
 from exhume.errors import InferenceError, ProjectNotFound
 from exhume.index import Project
 from exhume.infer import Inference, infer, range_specifier
-from exhume.infer.records import Constraint
+from exhume.model import Constraint
 from exhume.scan import scan
 
 RECORDED = Path(__file__).parent / "data" / "infer" / "projects.json.gz"

@@ -21,7 +21,7 @@ from exhume.emit.system import (
 )
 from exhume.errors import InputError, KnowledgeError
 from exhume.index import DistFile
-from exhume.lock.compile import Pin
+from exhume.model import Pin
 from exhume.target import Platform
 
 DATA = Path(__file__).parent / "data" / "emit"

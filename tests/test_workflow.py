@@ -10,8 +10,7 @@ from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
 from exhume.errors import ResolutionError
-from exhume.infer.records import Constraint, Evidence, Inference
-from exhume.model import Location
+from exhume.model import Constraint, Evidence, Inference, Location
 from exhume.workflow import LockOptions, _explained, regenerate_command
 
 INFERENCE = Inference(

@@ -17,9 +17,8 @@ from packaging.version import Version
 from exhume import __version__
 from exhume.errors import InputError
 from exhume.index import Project
-from exhume.infer.records import Inference
-from exhume.lock.compile import LockResult
 from exhume.marker import HEAD_CHARS, MARK_LINE, written_by_exhume
+from exhume.model import Inference, LockResult
 
 __all__ = [
     "Output",

@@ -6,7 +6,7 @@ import logging
 import re
 import shlex
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -17,9 +17,8 @@ from packaging.utils import canonicalize_name
 from exhume.errors import ResolutionError, UnresolvedImports
 from exhume.index import IndexClient
 from exhume.infer import infer
-from exhume.infer.records import Constraint, Inference
 from exhume.knowledge.providers import ProviderSearch
-from exhume.lock.compile import BUILD_CONSTRAINTS_NAME, CONSTRAINTS_NAME, LockResult, compile_lock
+from exhume.lock.compile import BUILD_CONSTRAINTS_NAME, CONSTRAINTS_NAME, compile_lock
 from exhume.lockfiles import (
     Output,
     check_writable,
@@ -31,7 +30,8 @@ from exhume.lockfiles import (
     render_requirements_in,
     write_outputs,
 )
-from exhume.scan import ScanResult, scan
+from exhume.model import Constraint, Inference, LockOutcome, LockResult
+from exhume.scan import scan
 from exhume.target import Platform
 from exhume.toolenv.interpreters import available_pythons
 
@@ -51,17 +51,6 @@ class LockOptions:
     force: bool = False
     allow_unresolved: bool = False
     #: Constraints for the environments pip builds sdists in (``setuptools<46``), found by a failed build.
-    build_constraints: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class LockOutcome:
-    scan: ScanResult
-    inference: Inference
-    lock: LockResult
-    written: tuple[Path, ...] = field(default=())
-    command: str = ""
-    #: What old sdists of the lock need where pip builds them; written to BUILD_CONSTRAINTS_NAME when any.
     build_constraints: tuple[str, ...] = ()
 
 

@@ -26,8 +26,8 @@ from exhume.emit.cuda import DEFAULT_CUDA_IMAGE, CudaChoice, cuda_base_for, cuda
 from exhume.emit.system import PinLike, Release, normalize_pins, system_needs
 from exhume.errors import InputError, KnowledgeError
 from exhume.knowledge.data import data_path
-from exhume.lock.compile import LockResult
 from exhume.marker import written_by_exhume
+from exhume.model import LockResult
 
 if sys.version_info >= (3, 11):
     import tomllib

@@ -25,7 +25,7 @@ from exhume.errors import InputError, KnowledgeError
 from exhume.index import DistFile
 from exhume.knowledge.data import data_path
 from exhume.knowledge.pythons import python_support
-from exhume.lock.compile import Pin
+from exhume.model import Pin
 from exhume.target import Target
 
 if sys.version_info >= (3, 11):

@@ -20,14 +20,15 @@ from packaging.version import Version
 
 from exhume.emit.dockerfile import DockerfileSpec, EmittedFiles, archive_build_args, render_dockerfile
 from exhume.engines.engine import Engine, choose_engine
-from exhume.engines.repair import Repair, propose_repairs, repairs_for_build_log
+from exhume.engines.repair import propose_repairs, repairs_for_build_log
 from exhume.engines.report import BuildReport, Round
 from exhume.engines.smoke import Outcome, SmokePlan, classify, make_plan, parse_results, runner_source
 from exhume.errors import BuildFailed, ExhumeError, ProjectNotFound
 from exhume.index import IndexClient, index_url
 from exhume.lock.compile import BUILD_CONSTRAINTS_NAME
 from exhume.lockfiles import Output, write_outputs
-from exhume.workflow import LockOptions, LockOutcome, lock_repository
+from exhume.model import LockOutcome, Repair
+from exhume.workflow import LockOptions, lock_repository
 
 __all__ = ["BuildOptions", "build_repository", "dockerfile_repository"]
 

@@ -10,8 +10,6 @@ from __future__ import annotations
 import re
 import sys
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any
 
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
@@ -20,13 +18,14 @@ from packaging.version import Version
 from exhume.engines.smoke import Outcome, Verdict
 from exhume.knowledge import breakages, importmap
 from exhume.knowledge.data import read_toml
+from exhume.model import Repair
 
 if sys.version_info >= (3, 11):
     pass
 else:  # pragma: no cover - Python 3.10
     pass
 
-__all__ = ["Repair", "propose_repairs", "repairs_for_build_log", "requirement_names"]
+__all__ = ["propose_repairs", "repairs_for_build_log", "requirement_names"]
 
 _PIP_CHECK = re.compile(r"^(\S+) [\d.\w]+ has requirement (.+?), but you have (\S+) ([\d.\w]+)", re.MULTILINE)
 _PIP_CHECK_NEW = re.compile(r"^(\S+) [\d.\w]+ requires (\S+), which is not installed", re.MULTILINE)
@@ -35,46 +34,6 @@ _MISSING_HEADER = re.compile(r"fatal error: ([\w/.+-]+\.h): No such file or dire
 _NO_COMPILER = re.compile(
     r"command '(gcc|cc|g\+\+|x86_64-linux-gnu-gcc)' failed|gcc: not found|unable to execute 'gcc'"
 )
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Repair:
-    """One change for the next round. Exactly one of ``requirement``, ``python``, ``system_package``,
-    ``build_constraint`` (a build tool for pip's sdist build environments) or ``compiler`` is set; ``reason``
-    cites the failure."""
-
-    reason: str
-    check: str
-    requirement: Requirement | None = None
-    python: str | None = None
-    system_package: str | None = None
-    build_constraint: str | None = None
-    compiler: bool = False
-
-    def key(self) -> str:
-        if self.requirement is not None:
-            return f"requirement:{self.requirement}"
-        if self.build_constraint is not None:
-            return f"build-constraint:{self.build_constraint}"
-        if self.python is not None:
-            return f"python:{self.python}"
-        if self.system_package is not None:
-            return f"system:{self.system_package}"
-        return "compiler"
-
-    def to_dict(self) -> dict[str, Any]:
-        data: dict[str, Any] = {"reason": self.reason, "check": self.check}
-        if self.requirement is not None:
-            data["requirement"] = str(self.requirement)
-        if self.python is not None:
-            data["python"] = self.python
-        if self.system_package is not None:
-            data["system_package"] = self.system_package
-        if self.build_constraint is not None:
-            data["build_constraint"] = self.build_constraint
-        if self.compiler:
-            data["compiler"] = True
-        return data
 
 
 def _shared_libraries() -> dict[str, tuple[str, str]]:

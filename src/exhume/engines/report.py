@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from xml.etree import ElementTree as ET
 
-from exhume.engines.repair import Repair
 from exhume.engines.smoke import Outcome, Verdict
+from exhume.model import Repair
 
 __all__ = ["BuildReport", "Round", "render_json", "render_junit", "render_text"]
 

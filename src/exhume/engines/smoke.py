@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
 
-from exhume.scan.result import ModuleKind, ScanResult
+from exhume.model import ModuleKind, ScanResult
 
 __all__ = [
     "CheckResult",

@@ -35,13 +35,11 @@ from packaging.version import InvalidVersion, Version
 
 from exhume.errors import InferenceError, ProjectNotFound
 from exhume.index import Project
-from exhume.infer.records import Constraint, Evidence, Inference, Unresolved
 from exhume.knowledge import breakages as breakage_table
 from exhume.knowledge.data import read_toml
 from exhume.knowledge.providers import Provider
 from exhume.knowledge.pythons import PYTHON_RELEASES, PYTHONS, Support, current_python, python_support
-from exhume.model import Location
-from exhume.scan.result import DistributionUse, ModuleKind, ScanResult
+from exhume.model import Constraint, DistributionUse, Evidence, Inference, Location, ModuleKind, ScanResult, Unresolved
 from exhume.target import Platform, Target
 
 log = logging.getLogger(__name__)

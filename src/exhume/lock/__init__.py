@@ -3,8 +3,9 @@ index, and pip-compile run in a tool environment of that Python against that vie
 
 from __future__ import annotations
 
-from exhume.lock.compile import LockResult, Pin, compile_lock, parse_lock
+from exhume.lock.compile import compile_lock, parse_lock
 from exhume.lock.dateindex import DateFilteredIndex, filter_project
+from exhume.model import LockResult, Pin
 from exhume.toolenv.interpreters import Interpreter, available_pythons, find_interpreter
 
 __all__ = [

@@ -19,8 +19,7 @@ import re
 import subprocess
 import tempfile
 import time
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -32,6 +31,7 @@ from exhume.errors import ExhumeError, InterpreterNotFound, ResolutionError
 from exhume.index import IndexClient
 from exhume.lock.dateindex import DateFilteredIndex, ProjectSource
 from exhume.marker import MARK_LINE
+from exhume.model.lock import LockResult, Pin
 from exhume.target import Target
 from exhume.toolenv.interpreters import Interpreter, find_interpreter
 from exhume.toolenv.venvs import cache_root, isolated_pip_env, message_tail, run_tool, tool_env, tool_spec
@@ -53,64 +53,6 @@ CONSTRAINTS_NAME = "exhume-constraints.txt"
 #: Beside the lock when old sdists need older build tools: the PIP_CONSTRAINT file for pip's build environments.
 BUILD_CONSTRAINTS_NAME = "exhume-build-constraints.txt"
 COMPILE_TIMEOUT = 3600.0  # seconds; a cold lock of a large tree downloads several big wheels
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Pin:
-    """One pinned distribution of a lock: canonical name, version, ``sha256:...`` hashes (sorted) and the
-    ``# via`` provenance pip-compile wrote (requirement names, or ``-r requirements.in``), in its order."""
-
-    name: str
-    version: Version
-    hashes: tuple[str, ...]
-    via: tuple[str, ...]
-
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict; :meth:`from_dict` reads it back."""
-        return {"name": self.name, "version": str(self.version), "hashes": list(self.hashes), "via": list(self.via)}
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> Pin:
-        """Read a dict written by :meth:`to_dict`."""
-        return cls(
-            name=data["name"],
-            version=Version(data["version"]),
-            hashes=tuple(data["hashes"]),
-            via=tuple(data["via"]),
-        )
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class LockResult:
-    """A resolved lock: the ``requirements.lock`` text, its pins (sorted by name), the ``X.Y`` it was
-    resolved for, the as-of instant (UTC) and the command its header names."""
-
-    text: str
-    pins: tuple[Pin, ...]
-    python: str
-    as_of: datetime
-    command: str
-
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict; :meth:`from_dict` reads it back."""
-        return {
-            "text": self.text,
-            "pins": [p.to_dict() for p in self.pins],
-            "python": self.python,
-            "as_of": self.as_of.isoformat(),
-            "command": self.command,
-        }
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> LockResult:
-        """Read a dict written by :meth:`to_dict`."""
-        return cls(
-            text=data["text"],
-            pins=tuple(Pin.from_dict(p) for p in data["pins"]),
-            python=data["python"],
-            as_of=datetime.fromisoformat(data["as_of"]),
-            command=data["command"],
-        )
 
 
 # -- parsing pip-compile's output ------------------------------------------------------------------------

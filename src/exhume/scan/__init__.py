@@ -16,10 +16,9 @@ from pathlib import Path
 
 from exhume.errors import InputError
 from exhume.marker import written_by_exhume
-from exhume.model import DeclaredRequirement, FileFacts, Location, ScanWarning, WarningCode
+from exhume.model import DeclaredRequirement, FileFacts, Location, ScanResult, ScanWarning, WarningCode
 from exhume.scan.classify import FirstParty, classify
 from exhume.scan.gitdate import as_of_date
-from exhume.scan.result import ScanResult
 from exhume.scan.walk import FileKind, SourceFile, walk
 
 __all__ = ["MAX_NOTEBOOK_BYTES", "MAX_SOURCE_BYTES", "ScanResult", "scan"]

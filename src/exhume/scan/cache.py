@@ -24,7 +24,7 @@ from exhume.model import FileFacts
 __all__ = ["ScanCache", "default_scan_cache_dir"]
 
 # The modules whose code decides a cached result.
-_READERS = ("model.py", "scan/pysource.py", "scan/py2.py", "scan/syntaxfeatures.py", "scan/notebooks.py")
+_READERS = ("model/facts.py", "scan/pysource.py", "scan/py2.py", "scan/syntaxfeatures.py", "scan/notebooks.py")
 
 
 def default_scan_cache_dir() -> Path:

@@ -11,8 +11,16 @@ from dataclasses import dataclass, replace
 from packaging.utils import canonicalize_name
 
 from exhume.knowledge import importmap, stdlib
-from exhume.model import ApiRef, DeclaredRequirement, Import, PythonEvidence, VersionEvidence
-from exhume.scan.result import DistributionUse, ModuleKind, ModuleUse
+from exhume.model import (
+    ApiRef,
+    DeclaredRequirement,
+    DistributionUse,
+    Import,
+    ModuleKind,
+    ModuleUse,
+    PythonEvidence,
+    VersionEvidence,
+)
 from exhume.scan.walk import iter_parents
 
 __all__ = ["Classification", "FirstParty", "classify"]

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
-__all__ = ["CODE_PATHSPECS", "AsOf", "as_of_date"]
+from exhume.model.scan import AsOf
+
+__all__ = ["CODE_PATHSPECS", "as_of_date"]
 
 # What counts as "code or dependency files": a commit touching only a README or images does not move the
 # date, since it does not change what the code needs.
@@ -31,27 +31,6 @@ CODE_PATHSPECS = (
     ":(glob)**/tox.ini",
     ":(glob)**/.travis.yml",
 )
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class AsOf:
-    """The date the code was last changed, or ``None`` with the reason there is none."""
-
-    date: datetime | None
-    commit: str | None = None
-    reason: str
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "date": self.date.isoformat() if self.date else None,
-            "commit": self.commit,
-            "reason": self.reason,
-        }
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> AsOf:
-        date = datetime.fromisoformat(data["date"]) if data.get("date") else None
-        return cls(date=date, commit=data.get("commit"), reason=data["reason"])
 
 
 def as_of_date(root: Path) -> AsOf:

@@ -6,8 +6,7 @@ import json
 from collections import defaultdict
 from collections.abc import Iterable
 
-from exhume.model import ApiRef, Location
-from exhume.scan.result import ModuleKind, ScanResult
+from exhume.model import ApiRef, Location, ModuleKind, ScanResult
 
 __all__ = ["render_json", "render_text"]
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
-from exhume.model import (
+from exhume.model.facts import (
     ApiRef,
     DeclaredRequirement,
     Import,
@@ -17,12 +18,32 @@ from exhume.model import (
     SyntaxFeature,
     VersionEvidence,
 )
-from exhume.scan.gitdate import AsOf
 
-__all__ = ["SCHEMA", "DistributionUse", "ModuleKind", "ModuleUse", "ScanResult"]
+__all__ = ["SCHEMA", "AsOf", "DistributionUse", "ModuleKind", "ModuleUse", "ScanResult"]
 
 # Bumped whenever the JSON layout changes in a way a reader would notice.
 SCHEMA = 1
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AsOf:
+    """The date the code was last changed, or ``None`` with the reason there is none."""
+
+    date: datetime | None
+    commit: str | None = None
+    reason: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "date": self.date.isoformat() if self.date else None,
+            "commit": self.commit,
+            "reason": self.reason,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> AsOf:
+        date = datetime.fromisoformat(data["date"]) if data.get("date") else None
+        return cls(date=date, commit=data.get("commit"), reason=data["reason"])
 
 
 class ModuleKind(enum.Enum):

@@ -10,7 +10,7 @@ from typing import Any
 from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
-from exhume.model import Location
+from exhume.model.facts import Location
 from exhume.target import Platform, Target
 
 __all__ = ["Constraint", "Evidence", "Inference", "Unresolved"]

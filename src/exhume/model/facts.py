@@ -1,9 +1,4 @@
-"""Records that flow between exhume's stages.
-
-Every fact carries the :class:`Location` it was found at, so that a later stage (and the user) can always ask
-"why?" and get lines of their own code as the answer. Records that cross a file boundary have ``to_dict`` and
-``from_dict``; their round trip is tested.
-"""
+"""Records of what one file shows: imports, API references, syntax, declarations, each with its location."""
 
 from __future__ import annotations
 

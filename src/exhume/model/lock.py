@@ -1,0 +1,85 @@
+"""Records of the lock stage: the pins of a resolved lock, the lock itself, and what ``exhume lock`` produced."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from packaging.version import Version
+
+from exhume.model.infer import Inference
+from exhume.model.scan import ScanResult
+
+__all__ = ["LockOutcome", "LockResult", "Pin"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Pin:
+    """One pinned distribution of a lock: canonical name, version, ``sha256:...`` hashes (sorted) and the
+    ``# via`` provenance pip-compile wrote (requirement names, or ``-r requirements.in``), in its order."""
+
+    name: str
+    version: Version
+    hashes: tuple[str, ...]
+    via: tuple[str, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict; :meth:`from_dict` reads it back."""
+        return {"name": self.name, "version": str(self.version), "hashes": list(self.hashes), "via": list(self.via)}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Pin:
+        """Read a dict written by :meth:`to_dict`."""
+        return cls(
+            name=data["name"],
+            version=Version(data["version"]),
+            hashes=tuple(data["hashes"]),
+            via=tuple(data["via"]),
+        )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LockResult:
+    """A resolved lock: the ``requirements.lock`` text, its pins (sorted by name), the ``X.Y`` it was
+    resolved for, the as-of instant (UTC) and the command its header names."""
+
+    text: str
+    pins: tuple[Pin, ...]
+    python: str
+    as_of: datetime
+    command: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict; :meth:`from_dict` reads it back."""
+        return {
+            "text": self.text,
+            "pins": [p.to_dict() for p in self.pins],
+            "python": self.python,
+            "as_of": self.as_of.isoformat(),
+            "command": self.command,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> LockResult:
+        """Read a dict written by :meth:`to_dict`."""
+        return cls(
+            text=data["text"],
+            pins=tuple(Pin.from_dict(p) for p in data["pins"]),
+            python=data["python"],
+            as_of=datetime.fromisoformat(data["as_of"]),
+            command=data["command"],
+        )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LockOutcome:
+    scan: ScanResult
+    inference: Inference
+    lock: LockResult
+    written: tuple[Path, ...] = field(default=())
+    command: str = ""
+    #: What old sdists of the lock need where pip builds them; written to BUILD_CONSTRAINTS_NAME when any.
+    build_constraints: tuple[str, ...] = ()

@@ -1,0 +1,51 @@
+"""Records of the repair stage: one change a failed build round proposes for the next, with the failure it
+answers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from packaging.requirements import Requirement
+
+__all__ = ["Repair"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Repair:
+    """One change for the next round. Exactly one of ``requirement``, ``python``, ``system_package``,
+    ``build_constraint`` (a build tool for pip's sdist build environments) or ``compiler`` is set; ``reason``
+    cites the failure."""
+
+    reason: str
+    check: str
+    requirement: Requirement | None = None
+    python: str | None = None
+    system_package: str | None = None
+    build_constraint: str | None = None
+    compiler: bool = False
+
+    def key(self) -> str:
+        if self.requirement is not None:
+            return f"requirement:{self.requirement}"
+        if self.build_constraint is not None:
+            return f"build-constraint:{self.build_constraint}"
+        if self.python is not None:
+            return f"python:{self.python}"
+        if self.system_package is not None:
+            return f"system:{self.system_package}"
+        return "compiler"
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"reason": self.reason, "check": self.check}
+        if self.requirement is not None:
+            data["requirement"] = str(self.requirement)
+        if self.python is not None:
+            data["python"] = self.python
+        if self.system_package is not None:
+            data["system_package"] = self.system_package
+        if self.build_constraint is not None:
+            data["build_constraint"] = self.build_constraint
+        if self.compiler:
+            data["compiler"] = True
+        return data
