@@ -128,7 +128,7 @@ def test_sample_is_seeded_and_prefix_stable() -> None:
             "pip._vendor.resolvelib.resolvers.ResolutionImpossible: [...]", "lock: resolution conflict", id="resolution"
         ),
         pytest.param(
-            "ERROR --pin terminatorlib: no such project on the index",
+            "ERROR repair terminatorlib: no such project on the index",
             "build aborted: a repair round pinned a project the index lacks",
             id="repair_pin_unknown",
         ),
@@ -138,7 +138,7 @@ def test_sample_is_seeded_and_prefix_stable() -> None:
             id="old_sdist_metadata",
         ),
         pytest.param(
-            "ERROR --pin tensorflow<1.0.1,<2.0.0,>=1.1.0: no release of tensorflow matches",
+            "ERROR repair tensorflow<1.0.1,<2.0.0,>=1.1.0: no release of tensorflow matches",
             "build aborted: a repair round's pin matches no release",
             id="repair_pin_empty_range",
         ),

@@ -15,7 +15,7 @@ from packaging.version import Version
 from exhume.errors import InferenceError, ProjectNotFound
 from exhume.index import Project
 from exhume.infer import Inference, infer, range_specifier
-from exhume.model import Constraint
+from exhume.model import Constraint, Repair
 from exhume.scan import scan
 
 RECORDED = Path(__file__).parent / "data" / "infer" / "projects.json.gz"
@@ -153,6 +153,42 @@ def test_user_pin_always_stands(tmp_path: Path, releases: RecordedReleases) -> N
     tf = _by_name(result)["tensorflow"]
     assert tf.version == Version("1.2.1")
     assert any(e.kind == "user-pin" for e in tf.evidence)
+
+
+def test_a_build_rounds_repair_stands_with_the_failure_as_evidence(tmp_path: Path, releases: RecordedReleases) -> None:
+    repairs = (
+        Repair(
+            reason="tf.contrib.foo is missing from tensorflow 1.4.1",
+            check="api:3",
+            requirement=Requirement("tensorflow<1.3"),
+        ),
+        Repair(reason="Python 2 syntax in the code", check="import:1", python="2.7"),
+    )
+    result = infer(
+        scan(_tree(tmp_path, TF1)),
+        releases=releases,
+        as_of=datetime(2018, 3, 15, tzinfo=timezone.utc),
+        repairs=repairs,
+    )
+    tf = _by_name(result)["tensorflow"]
+    assert tf.version is not None and tf.version < Version("1.3")
+    (repair,) = [e for e in tf.evidence if e.kind == "repair"]
+    assert "missing from tensorflow 1.4.1" in repair.text and "api:3" in repair.text
+    assert not any(e.kind == "user-pin" for e in tf.evidence)
+    assert result.python == "2.7"
+    assert result.python_reason.startswith("repair: Python 2 syntax")
+
+
+def test_given_python_outranks_a_repairs(tmp_path: Path, releases: RecordedReleases) -> None:
+    repairs = (Repair(reason="Python 2 syntax in the code", check="import:1", python="2.7"),)
+    result = infer(
+        scan(_tree(tmp_path, TF1)),
+        releases=releases,
+        as_of=datetime(2018, 3, 15, tzinfo=timezone.utc),
+        python="3.6",
+        repairs=repairs,
+    )
+    assert result.python == "3.6" and result.python_reason == "set with --python"
 
 
 def test_forced_python_that_exhume_cannot_target(tmp_path: Path, releases: RecordedReleases) -> None:

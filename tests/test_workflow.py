@@ -10,7 +10,7 @@ from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
 from exhume.errors import ResolutionError
-from exhume.model import Constraint, Evidence, Inference, Location
+from exhume.model import Constraint, Evidence, Inference, Location, Repair
 from exhume.workflow import LockOptions, _explained, regenerate_command
 
 INFERENCE = Inference(
@@ -77,4 +77,16 @@ def test_regenerate_command_is_stable() -> None:
     )
     assert regenerate_command("repo dir", options) == (
         "exhume lock 'repo dir' -o /elsewhere --python 3.6 --as-of 2018-03-15 --pin tensorflow==1.4.1"
+    )
+
+
+def test_regenerate_command_spells_a_build_rounds_repairs_as_flags() -> None:
+    options = LockOptions(as_of=datetime(2018, 3, 15, tzinfo=timezone.utc))
+    repairs = (
+        Repair(reason="module cv2 is not installed", check="import:2", requirement=Requirement("opencv-python<4")),
+        Repair(reason="Python 2 syntax", check="import:1", python="2.7"),
+        Repair(reason="an sdist needs a C compiler to build", check="build", compiler=True),
+    )
+    assert regenerate_command(".", options, repairs) == (
+        "exhume lock . --python 2.7 --as-of 2018-03-15 --pin 'opencv-python<4'"
     )

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +17,7 @@ from exhume import __version__
 from exhume.errors import InputError
 from exhume.index import Project
 from exhume.marker import HEAD_CHARS, MARK_LINE, written_by_exhume
-from exhume.model import Inference, LockResult
+from exhume.model import Inference, LockResult, Output
 
 __all__ = [
     "Output",
@@ -139,12 +138,6 @@ def render_pylock(lock: LockResult, projects: Mapping[NormalizedName, Project]) 
     data = dict(pylock.to_dict())
     data["requires-python"] = f"=={major}.{minor}.*"
     return tomli_w.dumps(data)
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Output:
-    name: str
-    text: str
 
 
 def _ours(path: Path) -> bool:

@@ -20,7 +20,6 @@ from exhume.infer import infer
 from exhume.knowledge.providers import ProviderSearch
 from exhume.lock.compile import BUILD_CONSTRAINTS_NAME, CONSTRAINTS_NAME, compile_lock
 from exhume.lockfiles import (
-    Output,
     check_writable,
     remove_stale,
     render_build_constraints,
@@ -30,14 +29,14 @@ from exhume.lockfiles import (
     render_requirements_in,
     write_outputs,
 )
-from exhume.model import Constraint, Inference, LockOutcome, LockResult
+from exhume.model import Constraint, Inference, LockOutcome, LockResult, Output, Repair, ScanResult
 from exhume.scan import scan
 from exhume.target import Platform
 from exhume.toolenv.interpreters import available_pythons
 
 log = logging.getLogger(__name__)
 
-__all__ = ["LockOptions", "LockOutcome", "lock_repository"]
+__all__ = ["LockOptions", "Session", "lock_repository", "open_session", "plan_lock", "write_lock"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -54,20 +53,63 @@ class LockOptions:
     build_constraints: tuple[str, ...] = ()
 
 
-def regenerate_command(path: str, options: LockOptions) -> str:
-    """The command that regenerates the lock, as the lock's header prints it (stable for the same options)."""
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Session:
+    """What one run of exhume holds from start to end: the repository scanned once, the index client and the
+    provider search (their memos shared by every inference and every build round), the platform the image runs
+    on, the Pythons with an interpreter here and the date of the run."""
+
+    root: Path
+    scan: ScanResult
+    index: IndexClient
+    providers: ProviderSearch | None
+    platform: Platform
+    available: frozenset[str]
+    today: datetime
+
+
+def open_session(path: str | Path, *, offline: bool = False, client: IndexClient | None = None) -> Session:
+    """Scan the repository at ``path`` and fix what every later stage of this run shares."""
+    root = Path(path)
+    index = client if client is not None else IndexClient(offline=offline)
+    return Session(
+        root=root,
+        scan=scan(root),
+        index=index,
+        providers=None if offline else ProviderSearch(index),
+        platform=Platform.here(),
+        available=frozenset(i.python for i in available_pythons()),
+        today=datetime.now(timezone.utc),
+    )
+
+
+def regenerate_command(path: str, options: LockOptions, repairs: Sequence[Repair] = ()) -> str:
+    """The command that regenerates the lock, as the lock's header prints it (stable for the same options).
+    Repairs a build round made are spelt as the flags that give the same lock (``--pin``, ``--python``)."""
     words = ["exhume", "lock", path]
     if options.output is not None:
         words += ["-o", str(options.output)]
-    if options.python:
-        words += ["--python", options.python]
+    python = options.python or next((r.python for r in reversed(repairs) if r.python is not None), None)
+    if python:
+        words += ["--python", python]
     if options.as_of:
         words += ["--as-of", options.as_of.date().isoformat()]
     for pin in options.pins:
         words += ["--pin", str(pin)]
+    for repair in repairs:
+        if repair.requirement is not None:
+            words += ["--pin", str(repair.requirement)]
     for constraint in options.build_constraints:
         words += ["--build-constraint", constraint]
     return shlex.join(words)
+
+
+def output_names(options: LockOptions) -> list[str]:
+    """The files ``exhume lock`` may write, for the check that it may write them."""
+    names = ["requirements.in", CONSTRAINTS_NAME, "requirements.lock", "exhume-report.json", BUILD_CONSTRAINTS_NAME]
+    if options.pylock:
+        names.append("pylock.toml")
+    return names
 
 
 def lock_repository(path: str, options: LockOptions, *, client: IndexClient | None = None) -> LockOutcome:
@@ -77,18 +119,20 @@ def lock_repository(path: str, options: LockOptions, *, client: IndexClient | No
     ``allow_unresolved`` is false; errors from inference and locking propagate with their exit codes.
     """
     root = Path(path)
-    names = ["requirements.in", CONSTRAINTS_NAME, "requirements.lock", "exhume-report.json", BUILD_CONSTRAINTS_NAME]
-    if options.pylock:
-        names.append("pylock.toml")
     if root.is_dir():
-        check_writable(options.output or root, names, force=options.force)
-    result = scan(root)
-    index = client if client is not None else IndexClient(offline=options.offline)
-    available = {i.python for i in available_pythons()}
-    providers = None if options.offline else ProviderSearch(index)
-    # The machine the lock is for and the date of this run, fixed once for every inference below.
-    platform = Platform.here()
-    today = datetime.now(timezone.utc)
+        check_writable(options.output or root, output_names(options), force=options.force)
+    session = open_session(root, offline=options.offline, client=client)
+    return write_lock(session, options, plan_lock(session, options, path=path))
+
+
+def plan_lock(
+    session: Session, options: LockOptions, *, path: str | None = None, repairs: Sequence[Repair] = ()
+) -> LockOutcome:
+    """Infer and resolve the lock for the session's scan, writing nothing: the outcome carries the files'
+    texts (:attr:`LockOutcome.outputs`). ``repairs`` are what earlier build rounds proposed; ``path`` is the
+    repository as the user named it, for the regenerate command (default: the session's root)."""
+    index = session.index
+    repairs = tuple(repairs)
 
     def again(**changes: Any) -> Inference:
         """Inference with these options, changed as a retry needs (another Python, declarations that yield)."""
@@ -97,12 +141,13 @@ def lock_repository(path: str, options: LockOptions, *, client: IndexClient | No
             "python": options.python,
             "as_of": options.as_of,
             "pins": options.pins,
-            "available": available,
-            "providers": providers,
-            "platform": platform,
-            "today": today,
+            "available": session.available,
+            "providers": session.providers,
+            "platform": session.platform,
+            "today": session.today,
+            "repairs": repairs,
         }
-        return infer(result, **(settings | changes))
+        return infer(session.scan, **(settings | changes))
 
     inference = again()
     if inference.unresolved and not options.allow_unresolved:
@@ -113,7 +158,8 @@ def lock_repository(path: str, options: LockOptions, *, client: IndexClient | No
             f"no distribution provides: {listing}",
             hint="pass --allow-unresolved to lock without them, or --pin 'dist==version' to name the provider",
         )
-    command = regenerate_command(path, options)
+    command = regenerate_command(path if path is not None else str(session.root), options, repairs)
+    python_fixed = options.python is not None or any(r.python is not None for r in repairs)
 
     yielded: set[str] = set()
     while True:
@@ -122,7 +168,8 @@ def lock_repository(path: str, options: LockOptions, *, client: IndexClient | No
             break
         except ResolutionError as exc:
             retry = None
-            if options.python is None and inference.python != "2.7" and "2.7" in available and _metadata_failed(exc):
+            available = session.available
+            if not python_fixed and inference.python != "2.7" and "2.7" in available and _metadata_failed(exc):
                 # An sdist whose setup script only runs on Python 2 (``0L``, "only these python versions are
                 # supported: 2.6, 2.7, 3.2") under code that Python 2.7 can run as well: lock for 2.7 instead.
                 retry = again(python="2.7", yield_declared=yielded)
@@ -160,17 +207,26 @@ def lock_repository(path: str, options: LockOptions, *, client: IndexClient | No
         outputs.append(Output(name="pylock.toml", text=render_pylock(lock, projects)))
     if build_tools:
         outputs.append(Output(name=BUILD_CONSTRAINTS_NAME, text=render_build_constraints(build_tools, command)))
-    written = write_outputs(options.output or root, outputs, force=options.force)
-    if not build_tools:
-        remove_stale(options.output or root, BUILD_CONSTRAINTS_NAME)
     return LockOutcome(
-        scan=result,
+        scan=session.scan,
         inference=inference,
         lock=lock,
-        written=tuple(written),
         command=command,
         build_constraints=tuple(build_tools),
+        outputs=tuple(outputs),
     )
+
+
+def write_lock(
+    session: Session, options: LockOptions, outcome: LockOutcome, *, force: bool | None = None
+) -> LockOutcome:
+    """Write the outcome's files to ``options.output`` (default: the repository) and remove a stale
+    build-constraints file; the outcome comes back with :attr:`LockOutcome.written` set."""
+    folder = options.output or session.root
+    written = write_outputs(folder, list(outcome.outputs), force=options.force if force is None else force)
+    if not outcome.build_constraints:
+        remove_stale(folder, BUILD_CONSTRAINTS_NAME)
+    return replace(outcome, written=tuple(written))
 
 
 def _resolve(

@@ -14,7 +14,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 from packaging.version import Version
 
@@ -26,9 +25,9 @@ from exhume.engines.smoke import Outcome, SmokePlan, classify, make_plan, parse_
 from exhume.errors import BuildFailed, ExhumeError, ProjectNotFound
 from exhume.index import IndexClient, index_url
 from exhume.lock.compile import BUILD_CONSTRAINTS_NAME
-from exhume.lockfiles import Output, write_outputs
-from exhume.model import LockOutcome, Repair
-from exhume.workflow import LockOptions, lock_repository
+from exhume.lockfiles import check_writable, write_outputs
+from exhume.model import LockOutcome, Output, Repair
+from exhume.workflow import LockOptions, lock_repository, open_session, output_names, plan_lock, write_lock
 
 __all__ = ["BuildOptions", "build_repository", "dockerfile_repository"]
 
@@ -112,18 +111,26 @@ def build_repository(
     in the report (its final round says whether the build or the smoke tests failed).
     """
     engine = engine or choose_engine(options.engine)
-    client = IndexClient(offline=options.lock.offline)
     root = Path(path)
-    tag = options.tag or _default_tag(path)
     lock_options = options.lock
+    if root.is_dir():
+        check_writable(lock_options.output or root, output_names(lock_options), force=lock_options.force)
+    # One session for every round: the repository is scanned once, and the index client's and the provider
+    # search's memos serve each round's inference.
+    session = open_session(root, offline=lock_options.offline)
+    client = session.index
+    tag = options.tag or _default_tag(path)
     system: tuple[str, ...] = ()
     compiler: bool | None = None
     rounds: list[Round] = []
     tried: set[str] = set()
     files: list[str] = []
+    # What the rounds learnt about the lock: a range per distribution (the newest replaces an earlier
+    # round's: two rounds' ranges can exclude each other) and a Python, each with the failure behind it.
+    learnt: dict[str, Repair] = {}
     for number in range(1, options.max_repairs + 2):
         try:
-            outcome = lock_repository(path, replace(lock_options, force=lock_options.force or number > 1))
+            planned = plan_lock(session, lock_options, path=path, repairs=tuple(learnt.values()))
         except ExhumeError as exc:
             if not rounds:
                 raise
@@ -131,6 +138,8 @@ def build_repository(
             # round's files and environment stay as they are, and the report says why the repairs were dropped.
             rounds[-1] = replace(rounds[-1], repair_error=exc.render())
             break
+        # The engine builds from the repository folder, so each round's files are written before its build.
+        outcome = write_lock(session, lock_options, planned, force=lock_options.force or number > 1)
         emitted = _emit(outcome, options, system=system, compiler=compiler)
         written = write_outputs(
             root,
@@ -163,7 +172,7 @@ def build_repository(
             )
             if not repairs:
                 break
-            lock_options, system, compiler = _apply(repairs, lock_options, system, compiler, tried)
+            lock_options, system, compiler = _apply(repairs, lock_options, system, compiler, tried=tried, learnt=learnt)
             continue
         workdir = "/app" if engine.name == "docker" else str(root.resolve())
         plan = make_plan(outcome.scan, workdir=workdir, smoke_cmd=options.smoke_cmd)
@@ -197,7 +206,7 @@ def build_repository(
         )
         if not failures or not repairs:
             break
-        lock_options, system, compiler = _apply(repairs, lock_options, system, compiler, tried)
+        lock_options, system, compiler = _apply(repairs, lock_options, system, compiler, tried=tried, learnt=learnt)
     return BuildReport(engine=engine.name, tag=tag, rounds=tuple(rounds), files=tuple(files))
 
 
@@ -222,30 +231,26 @@ def _apply(
     options: LockOptions,
     system: tuple[str, ...],
     compiler: bool | None,
+    *,
     tried: set[str],
+    learnt: dict[str, Repair],
 ) -> tuple[LockOptions, tuple[str, ...], bool | None]:
-    """Fold repairs into the next round's lock options, system packages and compiler flag."""
-    pins: dict[str, Requirement] = {canonicalize_name(p.name): p for p in options.pins}
-    python = options.python
+    """Fold repairs into the next round: requirements and a Python into ``learnt`` (the next inference takes
+    them with their evidence), system packages, the compiler flag and build constraints into the rest."""
     build_constraints = list(options.build_constraints)
     for repair in repairs:
         tried.add(repair.key())
         if repair.requirement is not None:
             # The newest evidence replaces an earlier round's range rather than joining it: two rounds' ranges
             # can exclude each other (<1.0.1 and >=1.1.0), and the later one was learned from a build.
-            pins[canonicalize_name(repair.requirement.name)] = repair.requirement
+            learnt[canonicalize_name(repair.requirement.name)] = repair
         elif repair.python is not None:
-            python = repair.python
+            learnt.pop(":python", None)
+            learnt[":python"] = repair
         elif repair.system_package is not None:
             system = tuple(sorted({*system, repair.system_package}))
         elif repair.build_constraint is not None:
             build_constraints.append(repair.build_constraint)
         elif repair.compiler:
             compiler = True
-    options = replace(
-        options,
-        pins=tuple(pins[n] for n in sorted(pins)),
-        python=python,
-        build_constraints=tuple(dict.fromkeys(build_constraints)),
-    )
-    return options, system, compiler
+    return replace(options, build_constraints=tuple(dict.fromkeys(build_constraints))), system, compiler

@@ -12,6 +12,7 @@ The documented rules, in the order they apply (README and the report cite them b
   is overruled ("an explicit pin stands only if the pinned release provides the names the code uses").
 - ``observed``: a version seen in a notebook output counts as a pin, under the same rule.
 - ``user-pin``: ``--pin`` always stands.
+- ``repair``: so does a requirement a failed build round proposed; its evidence is that failure.
 - ``python``: the Python version satisfies the syntax, then installs every chosen release from a wheel,
   then the declared Python versions and stdlib evidence; among equals, the newest released on or before the
   as-of date.
@@ -39,7 +40,17 @@ from exhume.knowledge import breakages as breakage_table
 from exhume.knowledge.data import read_toml
 from exhume.knowledge.providers import Provider
 from exhume.knowledge.pythons import PYTHON_RELEASES, PYTHONS, Support, current_python, python_support
-from exhume.model import Constraint, DistributionUse, Evidence, Inference, Location, ModuleKind, ScanResult, Unresolved
+from exhume.model import (
+    Constraint,
+    DistributionUse,
+    Evidence,
+    Inference,
+    Location,
+    ModuleKind,
+    Repair,
+    ScanResult,
+    Unresolved,
+)
 from exhume.target import Platform, Target
 
 log = logging.getLogger(__name__)
@@ -408,6 +419,7 @@ def infer(
     yield_declared: Collection[str] = (),
     platform: Platform | None = None,
     today: datetime | None = None,
+    repairs: Sequence[Repair] = (),
 ) -> Inference:
     """Infer the Python version and a constraint per distribution from a scan. See the module doc for the rules.
 
@@ -418,10 +430,15 @@ def infer(
     ``yield_declared`` is reported but not applied (the lock found it cannot be met with the rest).
     ``platform`` is where the image runs (which wheels count; default: Linux on this machine's architecture);
     ``today`` is the date to fall back on when nothing dates the code (default: the clock, read here once).
+    ``repairs`` are what failed build rounds proposed: a requirement stands as ``--pin`` does, with the failure
+    as its evidence, and a Python applies unless ``python`` is given.
     Raises :class:`InferenceError` when ``python`` is given and is not one exhume can target.
     """
     platform = platform if platform is not None else Platform.here()
     today = today if today is not None else datetime.now(timezone.utc)
+    repaired_python = next((r for r in reversed(repairs) if r.python is not None), None)
+    if python is None and repaired_python is not None:
+        python = repaired_python.python
     if python is not None and python not in PYTHONS:
         raise InferenceError(f"Python {python} is not one exhume targets", hint="choose one of " + ", ".join(PYTHONS))
     uses = _needed_distributions(scan)
@@ -469,13 +486,28 @@ def infer(
             dist.evidence.append(Evidence(kind="provider", text=found.reason(), specifier=""))
         dists.append(dist)
 
-    for pin in pins:
+    # --pin always stands; so does a requirement a failed build round proposed, with that failure as its
+    # evidence (the report names the smoke check, not a pin the user never gave).
+    stands: list[tuple[Requirement, str, Evidence]] = [
+        (pin, f"--pin {pin}", Evidence(kind="user-pin", text=f"--pin {pin}", specifier=str(pin.specifier)))
+        for pin in pins
+    ]
+    stands += [
+        (
+            r.requirement,
+            f"repair {r.requirement}",
+            Evidence(kind="repair", text=f"{r.reason} (check {r.check})", specifier=str(r.requirement.specifier)),
+        )
+        for r in repairs
+        if r.requirement is not None
+    ]
+    for pin, label, evidence in stands:
         target = next((d for d in dists if d.name == canonicalize_name(pin.name)), None)
         if target is None:
             try:
                 project = releases.project(pin.name)
             except ProjectNotFound as exc:
-                raise InferenceError(f"--pin {pin}: no such project on the index") from exc
+                raise InferenceError(f"{label}: no such project on the index") from exc
             rels, support = _final_releases(project, platform)
             target = _Dist(
                 name=canonicalize_name(pin.name),
@@ -490,10 +522,10 @@ def infer(
             dists.append(target)
         matching = {v for v in target.releases if pin.specifier.contains(v, prereleases=True)}
         if not matching:
-            raise InferenceError(f"--pin {pin}: no release of {pin.name} matches")
+            raise InferenceError(f"{label}: no release of {pin.name} matches")
         target.feasible = matching
         target.confidence = "high"
-        target.evidence.append(Evidence(kind="user-pin", text=f"--pin {pin}", specifier=str(pin.specifier)))
+        target.evidence.append(evidence)
 
     as_of_value, as_of_reason = _as_of(scan, dists, as_of, today)
     if as_of is not None or scan.as_of.date is not None:
@@ -505,6 +537,8 @@ def infer(
                 unresolved.append(_unresolved(scan, dist.name, modules or dist.name, late))
     py_evidence = _python_evidence(scan)
     chosen_python, python_reason = _pick_python(dists, py_evidence, as_of_value, python, available)
+    if repaired_python is not None and chosen_python == repaired_python.python:
+        python_reason = f"repair: {repaired_python.reason} (check {repaired_python.check})"
 
     constraints = []
     for dist in sorted(dists, key=lambda d: d.name):

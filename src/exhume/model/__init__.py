@@ -22,7 +22,7 @@ from exhume.model.facts import (
     WarningCode,
 )
 from exhume.model.infer import Constraint, Evidence, Inference, Unresolved
-from exhume.model.lock import LockOutcome, LockResult, Pin
+from exhume.model.lock import LockOutcome, LockResult, Output, Pin
 from exhume.model.repair import Repair
 from exhume.model.scan import AsOf, DistributionUse, ModuleKind, ModuleUse, ScanResult
 
@@ -41,6 +41,7 @@ __all__ = [
     "LockResult",
     "ModuleKind",
     "ModuleUse",
+    "Output",
     "Pin",
     "PythonEvidence",
     "Repair",

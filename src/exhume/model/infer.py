@@ -21,7 +21,8 @@ class Evidence:
     """One reason behind a decision.
 
     ``kind`` is what sort of fact it is (``api``, ``keyword``, ``declared``, ``readme``, ``observed``,
-    ``breakage``, ``syntax``, ``stdlib``, ``python-declared``, ``wheels``, ``as-of``); ``text`` names it for a
+    ``breakage``, ``syntax``, ``stdlib``, ``python-declared``, ``wheels``, ``as-of``, ``user-pin``, ``repair``,
+    ``provider``); ``text`` names it for a
     person; ``specifier`` is what it implies (``<2.0``); ``location`` is where in the user's code it was found
     (None for knowledge-base facts); ``source`` cites the knowledge behind the implication; ``used`` is false
     when a documented rule overruled it, and ``note`` then says which.

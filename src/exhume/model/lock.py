@@ -13,7 +13,7 @@ from packaging.version import Version
 from exhume.model.infer import Inference
 from exhume.model.scan import ScanResult
 
-__all__ = ["LockOutcome", "LockResult", "Pin"]
+__all__ = ["LockOutcome", "LockResult", "Output", "Pin"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -75,6 +75,14 @@ class LockResult:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Output:
+    """One file exhume writes: its name in the output folder and its whole text."""
+
+    name: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class LockOutcome:
     scan: ScanResult
     inference: Inference
@@ -83,3 +91,5 @@ class LockOutcome:
     command: str = ""
     #: What old sdists of the lock need where pip builds them; written to BUILD_CONSTRAINTS_NAME when any.
     build_constraints: tuple[str, ...] = ()
+    #: The files of the lock, not yet written (``written`` lists them once they are).
+    outputs: tuple[Output, ...] = ()
