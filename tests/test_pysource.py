@@ -534,9 +534,10 @@ def test_rewrite_python2(source: str, expected: str | None) -> None:
 
 
 def test_rewrite_and_fissix_agree_on_python2() -> None:
-    """The fast path (token rewrite + ast) and the fissix path find the same facts in a Python 2 file."""
+    """The token rewrite and the fissix tree rewrite give the same facts for a Python 2 file, through the one
+    walker, on the same lines."""
     from exhume.scan import py2
-    from exhume.scan.pysource import Collector
+    from exhume.scan.pysource import Collector, _walk_rewrite
 
     source = (DATA / "legacy_py2_latin1.py.txt").read_bytes().decode("latin-1") + PY2_SOURCE.replace(
         "import", "import  "
@@ -544,12 +545,37 @@ def test_rewrite_and_fissix_agree_on_python2() -> None:
     fast = analyze_source(source, path="m.py")
     slow = FileFacts()
     collector = Collector(path="m.py", locate=lambda line: Location(path="m.py", line=line), facts=slow)
-    assert py2.analyze_py2(source, collector)
+    rewrite = py2.rewrite_with_fissix(source)
+    assert rewrite is not None and rewrite.text.count("\n") == source.count("\n")
+    assert _walk_rewrite(rewrite, source, collector)
     collector.finish()
     assert fast.imports == slow.imports
     assert fast.api_refs == slow.api_refs
     assert fast.syntax == slow.syntax
     assert fast.warnings == slow.warnings == []
+
+
+@pytest.mark.parametrize(
+    ("source", "feature"),
+    [
+        pytest.param(
+            "import numpy\ndef f(a, (b, c)):\n    return numpy.zeros(a)\n", "tuple-parameters", id="tuple_params"
+        ),
+        pytest.param("import numpy\nf = lambda (a, b): numpy.ones(a)\n", "tuple-parameters", id="tuple_lambda"),
+        pytest.param("import numpy\nasync = 1\nx = numpy.zeros(async)\n", "async-identifier", id="async_name"),
+        pytest.param("import numpy\nx = [numpy.sum(i) for i in 1, 2]\nprint x\n", "print-statement", id="old_comp"),
+    ],
+)
+def test_fissix_reads_what_the_token_rewrite_cannot(source: str, feature: str) -> None:
+    facts = analyze_source(source, path="old.py")
+    assert feature in _features(facts)
+    assert [i.module for i in facts.imports] == ["numpy"]
+    refs = [r for r in _refs(facts) if r[0].startswith("numpy.")]
+    assert refs and all(
+        line == (2 if "lambda" in source else 3 if "def" in source else 2 if "for i" in source else 3)
+        for _, line, _, _ in refs
+    )
+    assert facts.warnings == []
 
 
 # --- notebooks ------------------------------------------------------------------------------------------------------

@@ -1,50 +1,31 @@
-"""Readers for source the host's Python 3 grammar refuses: Python 2 code, and code for older grammars.
+"""The Python 2 front end: source the host's Python 3 grammar refuses (Python 2 code, code for older grammars)
+rewritten into Python 3 with the same line numbers, for the one ``ast`` walker of :mod:`exhume.scan.pysource`.
 
-Two readers, tried in order by :mod:`exhume.scan.pysource`:
+Two rewrites, tried in order; each notes the Python 2 features it removed, at their first lines:
 
-1. :func:`rewrite_python2` rewrites Python 2 statements and literals token by token into Python 3 with the same
-   line numbers, so that the fast ``ast`` walker reads the result; it notes each Python 2 feature it removed.
-   It reads nearly all Python 2 code at about a third of the speed of plain ``ast`` parsing.
-2. :func:`analyze_py2` parses with fissix (the maintained fork of lib2to3), with and without the print
-   statement, which also accepts what the rewrite cannot express (tuple parameters, ``async`` as a name,
-   ``for x in a, b`` in a comprehension). One walk over its concrete tree gives the same facts the Python 3
-   walker gives, about ten times slower.
+1. :func:`rewrite_python2` edits the token stream. It reads nearly all Python 2 code at about a third of the
+   speed of plain ``ast`` parsing.
+2. :func:`rewrite_with_fissix` parses with fissix (the maintained fork of lib2to3), with and without the print
+   statement, and edits the concrete tree. It also accepts what the token rewrite cannot express (tuple
+   parameters, ``async`` as a name, ``for x in a, b`` in a comprehension), about ten times slower.
 
 Loaded lazily: the happy path never imports this module or fissix.
 """
 
 from __future__ import annotations
 
-import ast
 import io
 import logging
 import re
 import sys
 import tokenize
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from fissix import pygram, pytree
 from fissix.pgen2 import driver, token
 from fissix.pgen2.parse import ParseError
 
-from exhume.model import WarningCode
-from exhume.scan.pysource import (
-    DYNAMIC_IMPORT_FUNCS,
-    IMPORT_CATCHERS,
-    SYS_PATH_FUNCS,
-    VERSION_FLAG_RE,
-    VERSION_NAMES,
-    Scope,
-    dotted_parts,
-    path_expression_folder,
-)
-
-if TYPE_CHECKING:
-    from exhume.scan.pysource import Collector
-
-__all__ = ["MAX_FISSIX_CHARS", "Rewrite", "analyze_py2", "rewrite_python2"]
+__all__ = ["MAX_FISSIX_CHARS", "Rewrite", "rewrite_python2", "rewrite_with_fissix"]
 
 logger = logging.getLogger(__name__)
 
@@ -335,27 +316,29 @@ def _apply_edits(text: str, edits: list[tuple[int, int, int, str]]) -> str:
     return "\n".join(lines)
 
 
-def analyze_py2(text: str, collector: Collector) -> bool:
-    """Parse ``text`` with the Python 2 grammars and walk it into ``collector``; False when none parses.
+def rewrite_with_fissix(text: str) -> Rewrite | None:
+    """Parse ``text`` with fissix's Python 2 grammars and rewrite its concrete tree into Python 3 with the same
+    lines; None when no grammar parses it.
 
-    A walk cut short by deep nesting keeps what it gathered and leaves a warning.
+    The same rewrite as :func:`rewrite_python2`, for what the token rewrite cannot express: tuple parameters
+    (``def f(a, (b, c))``), ``async`` and ``await`` as names, and ``for x in a, b`` in a comprehension. The result
+    goes to the one ast walker, like the token rewrite's.
     """
-    parsed = _parse(text)
-    if parsed is None:
-        return False
-    tree, grammar = parsed
-    if _ASYNC_NAME_RE.search(text):
-        # A separate pass: names sit in many places the walker skips (targets, parameters, keywords).
-        for leaf in tree.leaves():
-            if leaf.type == _NAME and leaf.value in {"async", "await"}:
-                collector.add_feature("async-identifier", leaf.lineno)
-                break
-    walker = _Py2Walker(collector, print_statement=grammar is pygram.python_grammar)
+    if "\t" in text:
+        text = _LEADING_TABS_RE.sub(lambda match: match.group(0).expandtabs(8), text)
     try:
-        walker.visit(tree)
-    except RecursionError:
-        collector.warn(WarningCode.SYNTAX, "nesting too deep to walk fully; some references may be missing", 1)
-    return True
+        parsed = _parse(text)
+        if parsed is None:
+            return None
+        tree, grammar = parsed
+        rewriter = _TreeRewriter(print_statement=grammar is pygram.python_grammar)
+        rewriter.run(tree)
+        out = str(tree)
+    except (RecursionError, MemoryError):  # the concrete tree is deeper than Python's stack: the line scan reads it
+        return None
+    if not text.endswith("\n") and out.endswith("\n"):
+        out = out[:-1]
+    return Rewrite(text=out, features=tuple(sorted(rewriter.features.items())))
 
 
 def _parse(text: str) -> tuple[pytree.Base, object] | None:
@@ -376,531 +359,135 @@ def _parse(text: str) -> tuple[pytree.Base, object] | None:
     return None
 
 
-def _leaf_value(node: pytree.Base) -> str:
-    return node.value if isinstance(node, pytree.Leaf) else ""
+def _last_leaf(node: pytree.Base) -> pytree.Leaf:
+    while isinstance(node, pytree.Node) and node.children:
+        node = node.children[-1]
+    assert isinstance(node, pytree.Leaf)
+    return node
 
 
-def _dotted(node: pytree.Base) -> str:
-    """The text of a dotted_name or NAME node without whitespace or comments."""
-    if isinstance(node, pytree.Leaf):
-        return str(node.value)
-    return "".join(str(leaf.value) for leaf in node.leaves())
+def _first_leaf(node: pytree.Base) -> pytree.Leaf:
+    while isinstance(node, pytree.Node) and node.children:
+        node = node.children[0]
+    assert isinstance(node, pytree.Leaf)
+    return node
 
 
-class _Py2Walker:
-    """One recursive walk over a fissix tree; the Python 2 twin of ``pysource.Py3Walker``."""
+def _single_line(node: pytree.Base) -> bool:
+    return "\n" not in str(node).strip("\n")
 
-    def __init__(self, collector: Collector, *, print_statement: bool) -> None:
-        self.collector = collector
-        # A bare ``print`` line is a one-leaf statement: a print statement only in the grammar that has them.
+
+class _TreeRewriter:
+    """Edits a fissix tree in place into Python 3 without moving a line, noting each Python 2 feature at its
+    first line (the same names as the token rewrite's)."""
+
+    def __init__(self, *, print_statement: bool) -> None:
         self.print_statement = print_statement
-        self.scope = Scope(None)
-        self.optional = 0
-        self.guards: list[str] = []
-        self._dispatch: dict[int, Callable[[pytree.Node], None]] = {
-            syms.import_name: self._import_name,
-            syms.import_from: self._import_from,
-            syms.power: self._power,
-            syms.decorator: self._decorator,
-            syms.funcdef: self._funcdef,
-            syms.classdef: self._classdef,
-            syms.lambdef: self._lambdef,
-            syms.expr_stmt: self._expr_stmt,
-            syms.try_stmt: self._try,
-            syms.if_stmt: self._if,
-            syms.for_stmt: self._conditional,
-            syms.while_stmt: self._conditional,
-            syms.print_stmt: self._print_exec,
-            syms.exec_stmt: self._print_exec,
-            syms.except_clause: self._except_clause,
-            syms.raise_stmt: self._raise,
-            syms.trailer: self._trailer,
-            syms.argument: self._argument,
-            syms.global_stmt: self._global,
-            syms.dotted_name: self._skip,
-        }
+        self.features: dict[str, int] = {}
+        self._dummies = 0
+        # Leaves that get a ``)`` once every leaf has been rewritten (a closing backtick or ``10L`` may end a print).
+        self._closers: list[pytree.Leaf] = []
 
-    # Generic machinery.
+    def _close(self, node: pytree.Base) -> None:
+        """Close the call or tuple ``node`` opens after its last leaf (before the comment or newline after it)."""
+        self._closers.append(_last_leaf(node))
 
-    def visit(self, node: pytree.Base) -> None:
-        """Dispatch one node or leaf to its handler, or walk its children."""
-        if isinstance(node, pytree.Leaf):
-            self._leaf(node)
-            return
-        handler = self._dispatch.get(node.type)
-        if handler is None:
-            self.visit_children(node)
-        else:
-            handler(node)
+    def feature(self, name: str, node: pytree.Base) -> None:
+        line = node.get_lineno() or 1
+        if name not in self.features or line < self.features[name]:
+            self.features[name] = line
 
-    def visit_children(self, node: pytree.Base) -> None:
-        """Visit every child of ``node`` in order."""
-        for child in node.children:
-            self.visit(child)
+    def run(self, tree: pytree.Base) -> None:
+        # Collect first: the edits below change leaves and add none, but a walk must not see its own edits.
+        for node in list(tree.pre_order()):
+            if isinstance(node, pytree.Leaf):
+                self._leaf(node)
+                continue
+            kind = node.type
+            if kind == syms.print_stmt:
+                self._print(node)
+            elif kind == syms.exec_stmt:
+                self.feature("exec-statement", node)
+                node.children[0].value = "exec("
+                for child in node.children[1:]:
+                    if isinstance(child, pytree.Leaf) and child.value == "in":
+                        child.value = ","
+                self._close(node)
+            elif kind == syms.except_clause and len(node.children) >= 4 and _leaf_value(node.children[2]) == ",":
+                self.feature("except-comma", node)
+                comma, target = node.children[2], node.children[3]
+                comma.value, comma.prefix = "as", " "
+                if not (isinstance(target, pytree.Leaf) and target.type == _NAME) and _single_line(target):
+                    # ``except E, (errno, message):`` unpacks; Python 3 binds one name.
+                    target.replace(pytree.Leaf(_NAME, "_", prefix=" "))
+            elif kind == syms.raise_stmt and len(node.children) >= 4 and _leaf_value(node.children[2]) == ",":
+                self.feature("raise-comma", node)
+                comma = node.children[2]
+                comma.value, comma.prefix = "(", ""
+                self._close(node)
+            elif kind == syms.atom and _leaf_value(node.children[0]) == "`":
+                self.feature("backticks", node)
+                node.children[0].value = "repr("
+                node.children[-1].value = ")"
+            elif kind in {syms.tfpdef, syms.vfpdef} and _leaf_value(node.children[0]) == "(":
+                # A tuple parameter becomes one dummy name: what it unpacks into is a local the walker does not
+                # need, and binding it on the same line keeps every line where it was.
+                self.feature("tuple-parameters", node)
+                self._dummies += 1
+                first = _first_leaf(node)
+                node.replace(pytree.Leaf(_NAME, f"_exhume_tuple_{self._dummies}", prefix=first.prefix))
+            elif kind == syms.testlist_safe and _leaf_value(node.children[1]) == ",":
+                # ``[x for x in a, b]``: Python 3 needs the tuple in parentheses.
+                first = _first_leaf(node)
+                first.prefix += "("
+                self._close(node)
+        for leaf in self._closers:
+            leaf.value += ")"
 
-    def _skip(self, node: pytree.Node) -> None:
-        return
-
-    def _global(self, node: pytree.Node) -> None:
-        self.scope.globals.update(child.value for child in node.children[1:] if child.type == _NAME)
-
-    def _feature(self, feature: str, node: pytree.Base) -> None:
-        self.collector.add_feature(feature, node.get_lineno() or 1)
+    def _print(self, node: pytree.Node) -> None:
+        self.feature("print-statement", node)
+        keyword = node.children[0]
+        keyword.value = "print("
+        for child in node.children[1:2]:
+            if isinstance(child, pytree.Leaf) and child.value == ">>":
+                # ``print >>f, x`` → ``print( f, x)``: the stream stays an argument the walker sees.
+                child.value = ""
+        self._close(node)
 
     def _leaf(self, leaf: pytree.Leaf) -> None:
-        kind = leaf.type
-        value = leaf.value
+        kind, value = leaf.type, leaf.value
         if kind == _NAME:
-            if (
-                value == "print"
-                and self.print_statement
-                and leaf.parent is not None
-                and leaf.parent.type == syms.simple_stmt
-            ):
-                self._feature("print-statement", leaf)
-            qualified = self.scope.lookup(value)
-            if qualified is not None and "." in qualified:
-                self.collector.add_ref(qualified, leaf.lineno)
+            bare_print = self.print_statement and leaf.parent is not None and leaf.parent.type == syms.simple_stmt
+            if value == "print" and bare_print:
+                self.feature("print-statement", leaf)
+                leaf.value = "print()"
+            elif value in {"async", "await"}:
+                self.feature("async-identifier", leaf)
+                leaf.value = value + "_"
+        elif kind == token.NUMBER:
+            if value[-1:] in {"l", "L"}:
+                self.feature("long-literal", leaf)
+                value = value[:-1]
+            if _OCTAL_RE.fullmatch(value) and value.strip("0"):
+                self.feature("octal-literal", leaf)
+                value = "0o" + value[1:]
+            leaf.value = value
+        elif kind == token.NOTEQUAL and value == "<>":
+            self.feature("not-equal-diamond", leaf)
+            leaf.value = "!="
         elif kind == token.STRING:
             prefix = _STRING_PREFIX_RE.match(value)
             lowered = prefix.group(0).lower() if prefix else ""
             if lowered.startswith("ur"):
-                self._feature("ur-string-prefix", leaf)
-            if "f" in lowered:
-                self._feature("f-string", leaf)
-        elif kind == token.NUMBER:
-            if value[-1:] in {"l", "L"}:
-                self._feature("long-literal", leaf)
-            if _OCTAL_RE.fullmatch(value) and value.strip("0lL"):
-                self._feature("octal-literal", leaf)
-        elif kind == token.NOTEQUAL and value == "<>":
-            self._feature("not-equal-diamond", leaf)
-        elif kind == token.BACKQUOTE:
-            self._feature("backticks", leaf)
-        elif kind in {token.ASYNC, token.AWAIT}:
-            self._feature("async-await", leaf)
-
-    def _state(self) -> tuple[bool, str | None]:
-        return self.optional > 0, " and ".join(self.guards) if self.guards else None
-
-    def qualify(self, text: str) -> str | None:
-        """``tf.contrib.slim`` qualified through the alias tables, None when not rooted at an import."""
-        root, _, rest = text.partition(".")
-        qualified = self.scope.lookup(root)
-        if qualified is None:
-            return None
-        return f"{qualified}.{rest}" if rest else qualified
-
-    def _qualify_ast(self, node: ast.expr) -> str | None:
-        parts = dotted_parts(node)
-        if parts is None:
-            return None
-        return self.qualify(".".join(parts)) or ".".join(parts)
-
-    # Imports.
-
-    def _import_name(self, node: pytree.Node) -> None:
-        optional, guard = self._state()
-        line = node.get_lineno() or 1
-        target = node.children[1]
-        items = (
-            [c for c in target.children if c.type != token.COMMA] if target.type == syms.dotted_as_names else [target]
-        )
-        for item in items:
-            if item.type == syms.dotted_as_name:
-                module, asname = _dotted(item.children[0]), _leaf_value(item.children[2])
-            else:
-                module, asname = _dotted(item), ""
-            self.collector.add_import(module, line, optional=optional, guard=guard)
-            if asname:
-                self.scope.bind(asname, module)
-            else:
-                top = module.split(".", 1)[0]
-                self.scope.bind(top, top)
-
-    def _import_from(self, node: pytree.Node) -> None:
-        optional, guard = self._state()
-        line = node.get_lineno() or 1
-        children = node.children
-        level = 0
-        module = ""
-        index = 1
-        while index < len(children) and _leaf_value(children[index]) != "import":
-            child = children[index]
-            value = _leaf_value(child)
-            if value and set(value) == {"."}:
-                level += len(value)
-            else:
-                module = _dotted(child)
-            index += 1
-        names: list[tuple[str, str]] = []
-        for child in children[index + 1 :]:
-            self._collect_import_names(child, names)
-        self.collector.add_import(
-            module,
-            line,
-            level=level,
-            names=tuple(name for name, _ in names),
-            optional=optional,
-            guard=guard,
-        )
-        for name, asname in names:
-            if name != "*":
-                self.scope.bind(asname or name, f"{module}.{name}" if level == 0 and module else None)
-
-    def _collect_import_names(self, node: pytree.Base, names: list[tuple[str, str]]) -> None:
-        if isinstance(node, pytree.Leaf):
-            if node.type == _NAME or node.value == "*":
-                names.append((node.value, ""))
-        elif node.type == syms.import_as_name:
-            names.append((_leaf_value(node.children[0]), _leaf_value(node.children[2])))
-        else:
-            for child in node.children:
-                self._collect_import_names(child, names)
-
-    # References.
-
-    def _power(self, node: pytree.Node) -> None:
-        children = node.children
-        head = children[0]
-        if head.type != _NAME:
-            self.visit_children(node)
-            return
-        parts = [head.value]
-        index = 1
-        while (
-            index < len(children)
-            and children[index].type == syms.trailer
-            and _leaf_value(children[index].children[0]) == "."
-        ):
-            parts.append(_leaf_value(children[index].children[1]))
-            index += 1
-        text = ".".join(parts)
-        qualified = self.qualify(text)
-        call = (
-            index < len(children)
-            and children[index].type == syms.trailer
-            and _leaf_value(children[index].children[0]) == "("
-        )
-        if qualified is not None:
-            keywords = _keywords(children[index]) if call else []
-            self.collector.add_ref(qualified, head.lineno, call=call, keywords=keywords)
-        if call:
-            self._special_call(qualified or text, children[index], head.lineno)
-        for child in children[index:]:
-            self.visit(child)
-
-    def _special_call(self, name: str, trailer: pytree.Base, line: int) -> None:
-        """Dynamic imports and sys.path additions, read by parsing the argument text as Python 3."""
-        if name not in DYNAMIC_IMPORT_FUNCS and name not in SYS_PATH_FUNCS:
-            return
-        try:
-            expression = ast.parse("f" + str(trailer).strip(), mode="eval").body
-        except (SyntaxError, ValueError, RecursionError):
-            return
-        if not isinstance(expression, ast.Call) or not expression.args:
-            return
-        if name in SYS_PATH_FUNCS:
-            index = SYS_PATH_FUNCS[name]
-            if len(expression.args) > index:
-                self.collector.add_sys_path(
-                    path_expression_folder(expression.args[index], self._qualify_ast, self.collector.path)
-                )
-            return
-        first = expression.args[0]
-        if not (isinstance(first, ast.Constant) and isinstance(first.value, str)):
-            return
-        module = first.value
-        level = 0
-        if name != "__import__":
-            level = len(module) - len(module.lstrip("."))
-            module = module[level:]
-        if not module or not all(part.isidentifier() for part in module.split(".")):
-            return
-        optional, guard = self._state()
-        self.collector.add_import(module, line, level=level, optional=optional, guard=guard, dynamic=True)
-
-    def _trailer(self, node: pytree.Node) -> None:
-        # ``.name`` after a call result or subscript is an attribute of an instance, not a module name.
-        if _leaf_value(node.children[0]) == ".":
-            return
-        self.visit_children(node)
-
-    def _argument(self, node: pytree.Node) -> None:
-        children = node.children
-        if len(children) >= 3 and _leaf_value(children[1]) == "=":
-            for child in children[2:]:
-                self.visit(child)
-        else:
-            self.visit_children(node)
-
-    def _decorator(self, node: pytree.Node) -> None:
-        name_node = node.children[1]
-        qualified = self.qualify(_dotted(name_node))
-        has_call = len(node.children) > 3 and _leaf_value(node.children[2]) == "("
-        if qualified is not None:
-            keywords: list[str] = []
-            if has_call:
-                keywords = _keywords_from_args(node.children[3])
-            self.collector.add_ref(qualified, node.get_lineno() or 1, call=has_call, keywords=keywords)
-        for child in node.children[2:]:
-            self.visit(child)
-
-    def _expr_stmt(self, node: pytree.Node) -> None:
-        children = node.children
-        if len(children) == 3 and _leaf_value(children[1]) == "=" and children[0].type == _NAME:
-            value = children[2]
-            self.visit(value)
-            text = _plain_chain(value)
-            qualified = self.qualify(text) if text else None
-            if qualified is not None:
-                self.scope.alias(children[0].value, qualified)
-            else:
-                self.scope.bind(children[0].value, None)
-            return
-        if len(children) >= 2 and _leaf_value(children[1]) in {"=", ":"}:
-            # Targets: only the right-hand side and annotations are uses.
-            for index, child in enumerate(children):
-                is_target = index + 1 < len(children) and _leaf_value(children[index + 1]) == "="
-                if is_target and child.type == _NAME:
-                    self.scope.bind(child.value, None)
-                else:
-                    self.visit(child)
-            return
-        self.visit_children(node)
-
-    # Scopes.
-
-    def _parameters(self, node: pytree.Base, bind: list[str]) -> None:
-        """Visit defaults, collect parameter names to bind in the new scope, and spot tuple parameters."""
-        if isinstance(node, pytree.Leaf):
-            if node.type == _NAME:
-                bind.append(node.value)
-            return
-        if node.type in {syms.tfpdef, syms.vfpdef}:
-            self._feature("tuple-parameters", node)
-        children = node.children
-        index = 0
-        while index < len(children):
-            child = children[index]
-            if _leaf_value(child) == "=" and index + 1 < len(children):
-                self.visit(children[index + 1])
-                index += 2
-                continue
-            if _leaf_value(child) == ":" and index + 1 < len(children):  # annotation in a tname
-                self.visit(children[index + 1])
-                index += 2
-                continue
-            self._parameters(child, bind)
-            index += 1
-
-    def _funcdef(self, node: pytree.Node) -> None:
-        children = node.children
-        name_index = 1
-        is_async = _leaf_value(children[0]) == "async"
-        self.scope.bind(_leaf_value(children[name_index]), None)
-        bind: list[str] = []
-        body_start = len(children)
-        for index, child in enumerate(children):
-            if child.type == syms.parameters:
-                self._parameters(child, bind)
-            elif _leaf_value(child) == "->" and index + 1 < len(children):
-                self.visit(children[index + 1])
-            elif _leaf_value(child) == ":":
-                body_start = index + 1
-                break
-        if is_async:
-            self._feature("async-await", node)
-        outer_scope, outer_optional = self.scope, self.optional
-        self.scope = Scope(outer_scope)
-        self.optional = 0
-        for name in bind:
-            self.scope.names[name] = None
-        try:
-            for child in children[body_start:]:
-                self.visit(child)
-        finally:
-            self.scope, self.optional = outer_scope, outer_optional
-
-    def _lambdef(self, node: pytree.Node) -> None:
-        children = node.children
-        bind: list[str] = []
-        colon = next((i for i, c in enumerate(children) if _leaf_value(c) == ":"), len(children))
-        for child in children[1:colon]:
-            self._parameters(child, bind)
-        outer = self.scope
-        self.scope = Scope(outer)
-        for name in bind:
-            self.scope.names[name] = None
-        try:
-            for child in children[colon + 1 :]:
-                self.visit(child)
-        finally:
-            self.scope = outer
-
-    def _classdef(self, node: pytree.Node) -> None:
-        children = node.children
-        name = _leaf_value(children[1])
-        colon = next((i for i, c in enumerate(children) if _leaf_value(c) == ":"), len(children))
-        for child in children[2:colon]:
-            self.visit(child)
-        outer = self.scope
-        self.scope = Scope(outer, is_class=True)
-        try:
-            for child in children[colon + 1 :]:
-                self.visit(child)
-        finally:
-            self.scope = outer
-        self.scope.bind(name, None)
-
-    # Control flow.
-
-    def _conditional(self, node: pytree.Node) -> None:
-        self.scope.conditional += 1
-        try:
-            self.visit_children(node)
-        finally:
-            self.scope.conditional -= 1
-
-    def _try(self, node: pytree.Node) -> None:
-        children = node.children
-        catches = False
-        for child in children:
-            if _leaf_value(child) == "except":  # a bare except
-                catches = True
-            elif child.type == syms.except_clause and len(child.children) > 1:
-                caught = {leaf.value for leaf in child.children[1].leaves() if leaf.type == _NAME}
-                if caught & IMPORT_CATCHERS:
-                    catches = True
-            elif child.type == syms.except_clause:
-                catches = True
-        self.scope.conditional += 1
-        try:
-            body = children[2]
-            if catches:
-                self.optional += 1
-            try:
-                self.visit(body)
-            finally:
-                if catches:
-                    self.optional -= 1
-            for child in children[3:]:
-                self.visit(child)
-        finally:
-            self.scope.conditional -= 1
-
-    def _except_clause(self, node: pytree.Node) -> None:
-        children = node.children
-        if len(children) >= 4 and _leaf_value(children[2]) == ",":
-            self._feature("except-comma", node)
-        if len(children) > 1:
-            self.visit(children[1])
-        if len(children) >= 4 and children[3].type == _NAME:
-            self.scope.bind(children[3].value, None)
-
-    def _raise(self, node: pytree.Node) -> None:
-        if any(_leaf_value(child) == "," for child in node.children):
-            self._feature("raise-comma", node)
-        self.visit_children(node)
-
-    def _print_exec(self, node: pytree.Node) -> None:
-        children = node.children
-        # ``print("x")`` parses as a print statement in the Python 2 grammar but is valid Python 3 too.
-        parenthesised = (
-            len(children) == 2 and children[1].type == syms.atom and (_leaf_value(children[1].children[0]) == "(")
-        )
-        if not parenthesised:
-            feature = "print-statement" if node.type == syms.print_stmt else "exec-statement"
-            self._feature(feature, node)
-        for child in children[1:]:
-            self.visit(child)
-
-    def _if(self, node: pytree.Node) -> None:
-        children = node.children
-        negated: list[str] = []
-        self.scope.conditional += 1
-        try:
-            index = 0
-            while index < len(children):
-                keyword = _leaf_value(children[index])
-                if keyword in {"if", "elif"}:
-                    test, suite = children[index + 1], children[index + 3]
-                    self.visit(test)
-                    guard = " ".join(str(test).split()) if self._is_version_test(test) else None
-                    pushed = [*negated, guard] if guard else list(negated)
-                    self.guards.extend(pushed)
-                    self.visit(suite)
-                    del self.guards[len(self.guards) - len(pushed) :]
-                    if guard:
-                        negated.append(f"not {guard}")
-                    index += 4
-                elif keyword == "else":
-                    self.guards.extend(negated)
-                    self.visit(children[index + 2])
-                    del self.guards[len(self.guards) - len(negated) :]
-                    index += 3
-                else:
-                    index += 1
-        finally:
-            self.scope.conditional -= 1
-
-    def _is_version_test(self, test: pytree.Base) -> bool:
-        leaves = list(test.leaves())
-        for index, leaf in enumerate(leaves):
-            if leaf.type != _NAME:
-                continue
-            if VERSION_FLAG_RE.fullmatch(leaf.value):
-                return True
-            if index > 0 and _leaf_value(leaves[index - 1]) == ".":
-                continue
-            parts = [leaf.value]
-            position = index + 1
-            while (
-                position + 1 < len(leaves)
-                and _leaf_value(leaves[position]) == "."
-                and leaves[position + 1].type == _NAME
-            ):
-                parts.append(leaves[position + 1].value)
-                position += 2
-            for end in range(len(parts), 0, -1):
-                text = ".".join(parts[:end])
-                if (self.qualify(text) or text) in VERSION_NAMES:
-                    return True
-        return False
+                self.feature("ur-string-prefix", leaf)
+                leaf.value = value[1:]
+            elif "f" in lowered and _ASYNC_NAME_RE.search(value):
+                # A name renamed outside the f-string is renamed inside its replacement fields too.
+                leaf.value = _ASYNC_NAME_RE.sub(lambda m: m.group(0) + "_", value)
+            elif not lowered and _UNICODE_ESCAPE_RE.search(value):
+                # Python 2's "\u" in a byte string is a backslash and a u; Python 3 reads an escape and fails.
+                leaf.value = "r" + value
 
 
-def _plain_chain(node: pytree.Base) -> str | None:
-    """``a.b.c`` for a NAME or a power of NAME and ``.name`` trailers only; None otherwise."""
-    if node.type == _NAME:
-        return str(node.value)
-    if node.type != syms.power:
-        return None
-    children = node.children
-    if children[0].type != _NAME:
-        return None
-    parts = [children[0].value]
-    for trailer in children[1:]:
-        if trailer.type != syms.trailer or _leaf_value(trailer.children[0]) != ".":
-            return None
-        parts.append(_leaf_value(trailer.children[1]))
-    return ".".join(parts)
-
-
-def _keywords(trailer: pytree.Base) -> list[str]:
-    if len(trailer.children) < 3:
-        return []
-    return _keywords_from_args(trailer.children[1])
-
-
-def _keywords_from_args(node: pytree.Base) -> list[str]:
-    arguments = node.children if node.type == syms.arglist else [node]
-    names: list[str] = []
-    for argument in arguments:
-        if (
-            argument.type == syms.argument
-            and len(argument.children) >= 3
-            and _leaf_value(argument.children[1]) == "="
-            and argument.children[0].type == _NAME
-        ):
-            names.append(argument.children[0].value)
-    return names
+def _leaf_value(node: pytree.Base) -> str:
+    return node.value if isinstance(node, pytree.Leaf) else ""

@@ -1,8 +1,9 @@
 """Read one Python source file: imports, dotted API references, syntax features and sys.path additions.
 
 The happy path is one ``ast.parse`` and one walk over the tree. Files that the host's Python 3 grammar refuses
-(Python 2 code, mixed tabs and spaces, ``async`` as a name) go to :mod:`exhume.scan.py2`: first a token rewrite
-into Python 3 that keeps every line where it was (then the same walk), then fissix's Python 2 grammars. Files
+(Python 2 code, mixed tabs and spaces, ``async`` as a name) go to the Python 2 front end,
+:mod:`exhume.scan.py2`, which rewrites them into Python 3 that keeps every line where it was (a token rewrite,
+else fissix's Python 2 grammars with the concrete tree rewritten); the same walk then reads the result. Files
 no grammar reads still give their imports, and syntax newer than the host's Python, through a line scan.
 Nothing here raises on bad input: every problem becomes a :class:`~exhume.model.ScanWarning`.
 """
@@ -19,10 +20,13 @@ import sys
 import tokenize
 import warnings
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from exhume.model import ApiRef, FileFacts, Import, Location, ScanWarning, SyntaxFeature, WarningCode
 from exhume.scan.syntaxfeatures import feature_specifier
+
+if TYPE_CHECKING:  # the Python 2 front end loads fissix: imported only when a file needs it
+    from exhume.scan.py2 import Rewrite
 
 __all__ = ["analyze_source"]
 
@@ -169,7 +173,7 @@ def _declared_cookie(data: bytes) -> str | None:
 class Collector:
     """Gathers one file's facts while a walker runs; deduplicates and orders them in :meth:`finish`.
 
-    Shared by the Python 3 walker here and the Python 2 walker in :mod:`exhume.scan.py2`.
+    Fed by the one walker here, for Python 3 source and for the Python 2 front end's rewrites alike.
     """
 
     def __init__(self, *, path: str, locate: Locate, facts: FileFacts, last_line: int | None = None) -> None:
@@ -273,25 +277,31 @@ def _analyze_text(text: str, collector: Collector) -> None:
     from exhume.scan import py2
 
     rewrite = py2.rewrite_python2(text)
-    if rewrite is not None:
-        try:
-            tree = _parse(rewrite.text)
-        except (SyntaxError, ValueError):
-            pass
-        except (RecursionError, MemoryError, OverflowError) as exc:
-            _give_up(text, collector, exc, "nested too deeply to parse")
-            return
-        else:
-            for feature, line in rewrite.features:
-                collector.add_feature(feature, line)
-            _walk(tree, rewrite.text, collector)
-            return
+    if rewrite is not None and _walk_rewrite(rewrite, text, collector):
+        return
     if len(text) > py2.MAX_FISSIX_CHARS:
         _give_up(text, collector, py3_error, "not Python 3, and too large for the Python 2 parser")
         return
-    if py2.analyze_py2(text, collector):
+    rewrite = py2.rewrite_with_fissix(text)
+    if rewrite is not None and _walk_rewrite(rewrite, text, collector):
         return
     _give_up(text, collector, py3_error, "neither the Python 3 nor the Python 2 grammar parses it")
+
+
+def _walk_rewrite(rewrite: Rewrite, text: str, collector: Collector) -> bool:
+    """Walk a Python 2 rewrite as Python 3, with the features it removed; False when it does not parse. A
+    rewrite nested too deeply to parse is given up on here (True: nothing else will read it)."""
+    try:
+        tree = _parse(rewrite.text)
+    except (SyntaxError, ValueError):
+        return False
+    except (RecursionError, MemoryError, OverflowError) as exc:
+        _give_up(text, collector, exc, "nested too deeply to parse")
+        return True
+    for feature, line in rewrite.features:
+        collector.add_feature(feature, line)
+    _walk(tree, rewrite.text, collector)
+    return True
 
 
 def _parse(text: str) -> ast.Module:
