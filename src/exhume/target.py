@@ -90,7 +90,7 @@ class Target:
     @property
     def tags(self) -> frozenset[Tag]:
         """Every wheel tag CPython ``python`` installs on the platform, as pip would compute them there."""
-        return _tags(self.version, self.platform.arch, self.platform.glibc)
+        return _tags(self.python, self.platform.arch, self.platform.glibc)
 
     def installs(self, python_tags: Iterable[str], abi_tags: Iterable[str], platform_tags: Iterable[str]) -> bool:
         """Whether a wheel with these (compressed) tag sets installs on the target."""
@@ -124,8 +124,8 @@ def _platforms(arch: str, glibc: tuple[int, int]) -> list[str]:
 
 
 @functools.cache
-def _tags(version: tuple[int, int], arch: str, glibc: tuple[int, int]) -> frozenset[Tag]:
-    major, minor = version
+def _tags(python: str, arch: str, glibc: tuple[int, int]) -> frozenset[Tag]:
+    major, minor = parse_python(python)
     platforms = _platforms(arch, glibc)
     # The ABI a CPython build reports depends on how it was configured (pymalloc ``m`` before 3.8, wide
     # unicode ``mu`` on 2.7); the image's interpreter is not this one, so accept each a build may report.

@@ -29,7 +29,7 @@ from exhume.lockfiles import (
     render_requirements_in,
     write_outputs,
 )
-from exhume.model import Constraint, Inference, LockOutcome, LockResult, Output, Repair, ScanResult
+from exhume.model import Constraint, Inference, LockOutcome, LockResult, Output, Repair, ScanResult, repaired_python
 from exhume.scan import scan
 from exhume.target import Platform
 from exhume.toolenv.interpreters import available_pythons
@@ -89,7 +89,8 @@ def regenerate_command(path: str, options: LockOptions, repairs: Sequence[Repair
     words = ["exhume", "lock", path]
     if options.output is not None:
         words += ["-o", str(options.output)]
-    python = options.python or next((r.python for r in reversed(repairs) if r.python is not None), None)
+    python_repair = repaired_python(repairs)
+    python = options.python or (python_repair.python if python_repair is not None else None)
     if python:
         words += ["--python", python]
     if options.as_of:
@@ -159,7 +160,7 @@ def plan_lock(
             hint="pass --allow-unresolved to lock without them, or --pin 'dist==version' to name the provider",
         )
     command = regenerate_command(path if path is not None else str(session.root), options, repairs)
-    python_fixed = options.python is not None or any(r.python is not None for r in repairs)
+    python_fixed = options.python is not None or repaired_python(repairs) is not None
 
     yielded: set[str] = set()
     while True:

@@ -245,7 +245,6 @@ def _apply(
             # can exclude each other (<1.0.1 and >=1.1.0), and the later one was learned from a build.
             learnt[canonicalize_name(repair.requirement.name)] = repair
         elif repair.python is not None:
-            learnt.pop(":python", None)
             learnt[":python"] = repair
         elif repair.system_package is not None:
             system = tuple(sorted({*system, repair.system_package}))

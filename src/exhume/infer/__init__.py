@@ -50,6 +50,7 @@ from exhume.model import (
     Repair,
     ScanResult,
     Unresolved,
+    repaired_python,
 )
 from exhume.target import Platform, Target
 
@@ -436,9 +437,9 @@ def infer(
     """
     platform = platform if platform is not None else Platform.here()
     today = today if today is not None else datetime.now(timezone.utc)
-    repaired_python = next((r for r in reversed(repairs) if r.python is not None), None)
-    if python is None and repaired_python is not None:
-        python = repaired_python.python
+    python_repair = repaired_python(repairs)
+    if python is None and python_repair is not None:
+        python = python_repair.python
     if python is not None and python not in PYTHONS:
         raise InferenceError(f"Python {python} is not one exhume targets", hint="choose one of " + ", ".join(PYTHONS))
     uses = _needed_distributions(scan)
@@ -537,8 +538,8 @@ def infer(
                 unresolved.append(_unresolved(scan, dist.name, modules or dist.name, late))
     py_evidence = _python_evidence(scan)
     chosen_python, python_reason = _pick_python(dists, py_evidence, as_of_value, python, available)
-    if repaired_python is not None and chosen_python == repaired_python.python:
-        python_reason = f"repair: {repaired_python.reason} (check {repaired_python.check})"
+    if python_repair is not None and chosen_python == python_repair.python:
+        python_reason = f"repair: {python_repair.reason} (check {python_repair.check})"
 
     constraints = []
     for dist in sorted(dists, key=lambda d: d.name):

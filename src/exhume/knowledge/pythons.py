@@ -97,13 +97,15 @@ def python_support(files: Iterable[DistFile], *, platform: Platform) -> Support:
     ignored)."""
     wheels: set[str] = set()
     sdist: set[str] = set()
+    targets = [platform.target(python) for python in PYTHONS]
     for file in files:
         if file.yanked:
             continue
-        for python in PYTHONS:
+        for target in targets:
+            python = target.python
             if not _requires_ok(file, python):
                 continue
-            if file.kind == "wheel" and wheel_supports(file, platform.target(python)):
+            if file.kind == "wheel" and wheel_supports(file, target):
                 wheels.add(python)
             elif file.kind == "sdist":
                 sdist.add(python)

@@ -23,7 +23,7 @@ from exhume.model.facts import (
 )
 from exhume.model.infer import Constraint, Evidence, Inference, Unresolved
 from exhume.model.lock import LockOutcome, LockResult, Output, Pin
-from exhume.model.repair import Repair
+from exhume.model.repair import Repair, repaired_python
 from exhume.model.scan import AsOf, DistributionUse, ModuleKind, ModuleUse, ScanResult
 
 __all__ = [
@@ -51,4 +51,5 @@ __all__ = [
     "Unresolved",
     "VersionEvidence",
     "WarningCode",
+    "repaired_python",
 ]

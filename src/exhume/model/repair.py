@@ -3,12 +3,13 @@ answers."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from packaging.requirements import Requirement
 
-__all__ = ["Repair"]
+__all__ = ["Repair", "repaired_python"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -49,3 +50,8 @@ class Repair:
         if self.compiler:
             data["compiler"] = True
         return data
+
+
+def repaired_python(repairs: Sequence[Repair]) -> Repair | None:
+    """The newest repair among ``repairs`` that moves the lock to another Python, or None."""
+    return next((r for r in reversed(repairs) if r.python is not None), None)

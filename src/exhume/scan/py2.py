@@ -68,6 +68,13 @@ _OPENERS = frozenset("([{")
 _CLOSERS = frozenset(")]}")
 
 
+def _expand_leading_tabs(text: str) -> str:
+    """Tabs in indentation as spaces: Python 2 counted a tab as up to 8 columns; Python 3 refuses a mix."""
+    if "\t" not in text:
+        return text
+    return _LEADING_TABS_RE.sub(lambda match: match.group(0).expandtabs(8), text)
+
+
 def rewrite_python2(text: str) -> Rewrite | None:
     """Rewrite the Python 2 statements and literals in ``text`` into Python 3 with the same lines.
 
@@ -79,8 +86,7 @@ def rewrite_python2(text: str) -> Rewrite | None:
     """
     if _QUADRATIC_TOKENIZE and sum(len(line) ** 2 for line in text.split("\n")) > _MAX_LINE_COST:
         return None
-    if "\t" in text:
-        text = _LEADING_TABS_RE.sub(lambda match: match.group(0).expandtabs(8), text)
+    text = _expand_leading_tabs(text)
     try:
         tokens = [
             tok
@@ -324,8 +330,7 @@ def rewrite_with_fissix(text: str) -> Rewrite | None:
     (``def f(a, (b, c))``), ``async`` and ``await`` as names, and ``for x in a, b`` in a comprehension. The result
     goes to the one ast walker, like the token rewrite's.
     """
-    if "\t" in text:
-        text = _LEADING_TABS_RE.sub(lambda match: match.group(0).expandtabs(8), text)
+    text = _expand_leading_tabs(text)
     try:
         parsed = _parse(text)
         if parsed is None:
