@@ -5,11 +5,10 @@ from __future__ import annotations
 import logging
 import re
 import shlex
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
 
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
@@ -135,20 +134,22 @@ def plan_lock(
     index = session.index
     repairs = tuple(repairs)
 
-    def again(**changes: Any) -> Inference:
-        """Inference with these options, changed as a retry needs (another Python, declarations that yield)."""
-        settings: dict[str, Any] = {
-            "releases": index,
-            "python": options.python,
-            "as_of": options.as_of,
-            "pins": options.pins,
-            "available": session.available,
-            "providers": session.providers,
-            "platform": session.platform,
-            "today": session.today,
-            "repairs": repairs,
-        }
-        return infer(session.scan, **(settings | changes))
+    def again(python: str | None = options.python, yield_declared: Collection[str] = ()) -> Inference:
+        """Inference under the run's options, with the two things a retry changes: the Python it locks for
+        and the distributions whose declared versions yield to the rest."""
+        return infer(
+            session.scan,
+            releases=index,
+            python=python,
+            as_of=options.as_of,
+            pins=options.pins,
+            available=session.available,
+            providers=session.providers,
+            yield_declared=yield_declared,
+            platform=session.platform,
+            today=session.today,
+            repairs=repairs,
+        )
 
     inference = again()
     if inference.unresolved and not options.allow_unresolved:
