@@ -17,7 +17,13 @@ from exhume.knowledge.breakages import Breakage, breakages, breakages_for, match
 TABLE = Path(__file__).resolve().parent.parent / "src" / "exhume" / "resolvers" / "breakages.toml"
 
 # Sources are upstream issue trackers and project documentation, never a package registry's pages.
-SOURCE_HOSTS = {"github.com", "docs.scipy.org", "jinja.palletsprojects.com", "scikit-learn.org"}
+SOURCE_HOSTS = {
+    "github.com",
+    "docs.djangoproject.com",
+    "docs.scipy.org",
+    "jinja.palletsprojects.com",
+    "scikit-learn.org",
+}
 
 
 def test_table_loads_with_enough_rows() -> None:
@@ -79,8 +85,15 @@ def test_table_urls_are_the_sources() -> None:
         ),
         pytest.param("tensorflow", "2.12.0", set(), id="tf212__none"),
         pytest.param("TensorFlow_GPU", "1.15.0", {"tensorflow-gpu-protobuf4"}, id="name_is_canonicalized"),
-        pytest.param("keras", "2.2.4", {"keras-h5py3", "keras-tensorflow2"}, id="keras224"),
-        pytest.param("keras", "2.3.1", {"keras-h5py3"}, id="keras231__h5py_only"),
+        pytest.param("keras", "2.2.4", {"keras-h5py3", "keras-tensorflow2", "keras1-needs-tensorflow"}, id="keras224"),
+        pytest.param("keras", "2.3.1", {"keras-h5py3", "keras23-needs-tensorflow"}, id="keras231__h5py_and_backend"),
+        # Before 1.1 Theano was the default backend, and those releases declare it.
+        pytest.param("keras", "1.0.8", {"keras-h5py3", "keras-tensorflow2"}, id="keras108__theano_default"),
+        pytest.param("keras", "1.1.0", {"keras-h5py3", "keras-tensorflow2", "keras1-needs-tensorflow"}, id="keras110"),
+        pytest.param("keras", "2.4.3", {"keras24-needs-tensorflow"}, id="keras243"),
+        pytest.param("keras", "3.0.0", {"keras3-needs-tensorflow"}, id="keras3"),
+        pytest.param("webapp2", "2.5.2", {"webapp2-needs-webob"}, id="webapp2"),
+        pytest.param("South", "1.0.2", {"south-needs-django16"}, id="south"),
         pytest.param("torchvision", "0.4.2", {"torchvision-pillow7"}, id="torchvision042"),
         pytest.param("torchvision", "0.5.0", set(), id="torchvision050__fixed"),
         pytest.param("jinja2", "2.11.3", {"jinja2-markupsafe21"}, id="jinja2_2x"),
@@ -188,6 +201,19 @@ def test_needs_row_shape() -> None:
             {"lasagne": "0.1", "theano": "1.0.2"},
             ["lasagne-theano09"],
             id="lasagne01_theano1",
+        ),
+        pytest.param(
+            '    import keras\n  File "/venv/lib/python3.6/site-packages/keras/backend/tensorflow_backend.py", '
+            "line 1, in <module>\nModuleNotFoundError: No module named 'tensorflow'",
+            {"keras": "2.2.4", "theano": "1.0.4"},
+            ["keras1-needs-tensorflow"],
+            id="keras_beside_theano__no_backend",
+        ),
+        pytest.param(
+            "RuntimeError: South does not support Django 1.7 or higher. Please use native Django migrations.",
+            {"south": "1.0.2", "django": "1.11.29"},
+            ["south-needs-django16"],
+            id="south_on_django111",
         ),
         pytest.param(
             "error in regressors setup command: use_2to3 is invalid.",

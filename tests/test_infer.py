@@ -380,3 +380,48 @@ def test_known_releases_preferred_over_not_ruled_out(tmp_path: Path, releases: R
     result = infer(scan(_tree(tmp_path, files)), releases=releases, as_of=datetime(2020, 6, 1, tzinfo=timezone.utc))
     scipy = _by_name(result)["scipy"]
     assert scipy.version is not None and scipy.version < Version("1.3")
+
+
+KERAS = {
+    "mnist.py": (
+        "from keras.models import Sequential\n"
+        "from keras.layers import Dense\n"
+        "model = Sequential()\n"
+        "model.add(Dense(10, input_dim=784))\n"
+        "model.compile(loss='categorical_crossentropy', optimizer='sgd')\n"
+    ),
+}
+
+
+def test_standalone_keras_brings_its_default_backend(tmp_path: Path, releases: RecordedReleases) -> None:
+    # Keras 2.1 declares no backend and loads TensorFlow by default: the lock must hold a TensorFlow of its day.
+    result = infer(scan(_tree(tmp_path, KERAS)), releases=releases, as_of=datetime(2018, 3, 15, tzinfo=timezone.utc))
+    constraints = _by_name(result)
+    keras = constraints["keras"]
+    assert keras.version is not None and Version("2.0") <= keras.version < Version("2.3")
+    tf = constraints["tensorflow"]
+    assert tf.added_by == "keras1-needs-tensorflow"
+    assert tf.version == Version("1.6.0")  # the newest TensorFlow on 2018-03-15, as for code that imports it
+    assert [e.text for e in tf.evidence] == [f"keras=={keras.version}"]
+    # The TensorFlow added for Keras brings its own known breakages: protobuf 4 fails TF 1.x at import.
+    limits = {c.distribution: c for c in result.extra}
+    assert not limits["protobuf"].specifier.contains("4.21.0")
+
+
+def test_keras_need_respects_the_tf2_limit(tmp_path: Path, releases: RecordedReleases) -> None:
+    # Code pinned to Keras 2.2.4 in 2020: the newest TensorFlow of the date is 2.x, which that Keras cannot use.
+    files = dict(KERAS, **{"requirements.txt": "keras==2.2.4\n"})
+    result = infer(scan(_tree(tmp_path, files)), releases=releases, as_of=datetime(2020, 6, 1, tzinfo=timezone.utc))
+    tf = _by_name(result)["tensorflow"]
+    assert tf.version is not None and Version("1.13") <= tf.version < Version("2.0")
+    # TensorFlow 1.x has no wheel for 3.8, the Python current then: the Python is chosen again with it counted.
+    assert result.python == "3.7"
+    assert "tensorflow (for keras1-needs-tensorflow) installs on it" in result.python_reason
+
+
+def test_code_that_imports_tensorflow_keeps_its_own_constraint(tmp_path: Path, releases: RecordedReleases) -> None:
+    files = dict(KERAS, **{"tf_part.py": "import tensorflow as tf\nx = tf.placeholder(tf.float32)\n"})
+    result = infer(scan(_tree(tmp_path, files)), releases=releases, as_of=datetime(2018, 3, 15, tzinfo=timezone.utc))
+    tf = _by_name(result)["tensorflow"]
+    assert tf.added_by is None
+    assert any(e.kind == "api" for e in tf.evidence)

@@ -541,25 +541,31 @@ def infer(
     if python_repair is not None and chosen_python == python_repair.python:
         python_reason = f"repair: {python_repair.reason} (check {python_repair.check})"
 
-    constraints = []
-    for dist in sorted(dists, key=lambda d: d.name):
-        constraint = _constraint(dist, chosen_python, as_of_value)
-        if constraint.version is None:
-            # Nothing of it installs on the chosen Python: a requirement that can only fail the lock becomes
-            # an unresolved import instead (exit 3, or left out with --allow-unresolved).
-            modules = ", ".join(sorted({m.module for m in scan.modules if m.distribution == dist.name}))
-            unresolved.append(_unresolved(scan, dist.name, modules or dist.name, f"{dist.name}: {constraint.reason}"))
-            continue
-        constraints.append(constraint)
-    needs, limits = _breakage_constraints(
-        scan,
-        constraints=constraints,
-        releases=releases,
-        python=chosen_python,
-        as_of=as_of_value,
-        present={d.name for d in dists},
-        platform=platform,
-    )
+    def choose(on: str) -> tuple[list[Constraint], list[Unresolved], list[Constraint], list[Constraint], list[_Dist]]:
+        chosen, dropped = _constraints_on(scan, dists, on, as_of_value)
+        needs, limits, unmet = _breakage_constraints(
+            scan,
+            constraints=chosen,
+            releases=releases,
+            python=on,
+            as_of=as_of_value,
+            present={d.name for d in dists},
+            platform=platform,
+        )
+        return chosen, dropped, needs, limits, unmet
+
+    constraints, dropped, needs, limits, unmet = choose(chosen_python)
+    if unmet and python is None:
+        # A distribution the chosen releases need (the TensorFlow behind standalone Keras) has nothing for this
+        # Python: choose the Python again with it counted, and keep the other choice if everything then fits.
+        other, other_reason = _pick_python([*dists, *unmet], py_evidence, as_of_value, None, available)
+        if other != chosen_python:
+            retry = choose(other)
+            if len(retry[4]) < len(unmet) and len(retry[1]) <= len(dropped):
+                needed = ", ".join(f"{d.name} (for {d.added_by})" for d in unmet)
+                chosen_python, python_reason = other, f"{other_reason}; {needed} installs on it"
+                constraints, dropped, needs, limits, unmet = retry
+    unresolved.extend(dropped)
     lock_as_of, late_cutoffs, as_of_reason = _late_cutoffs(
         dists, [*constraints, *needs], platform.target(chosen_python), as_of_value, as_of_reason
     )
@@ -794,6 +800,23 @@ def _constraint(dist: _Dist, python: str, as_of: datetime) -> Constraint:
     )
 
 
+def _constraints_on(
+    scan: ScanResult, dists: Sequence[_Dist], python: str, as_of: datetime
+) -> tuple[list[Constraint], list[Unresolved]]:
+    """Each distribution's constraint on ``python``; one that has no release for it becomes an unresolved
+    import instead (exit 3, or left out with --allow-unresolved): a requirement that can only fail the lock."""
+    constraints: list[Constraint] = []
+    dropped: list[Unresolved] = []
+    for dist in sorted(dists, key=lambda d: d.name):
+        constraint = _constraint(dist, python, as_of)
+        if constraint.version is None:
+            modules = ", ".join(sorted({m.module for m in scan.modules if m.distribution == dist.name}))
+            dropped.append(_unresolved(scan, dist.name, modules or dist.name, f"{dist.name}: {constraint.reason}"))
+            continue
+        constraints.append(constraint)
+    return constraints, dropped
+
+
 def _breakage_constraints(
     scan: ScanResult,
     *,
@@ -803,11 +826,15 @@ def _breakage_constraints(
     as_of: datetime,
     present: set[str],
     platform: Platform,
-) -> tuple[list[Constraint], list[Constraint]]:
+) -> tuple[list[Constraint], list[Constraint], list[_Dist]]:
     """From the breakage table: distributions the code needs without importing them (Pillow behind
-    ``scipy.misc.imread``), and limits on distributions it may not name at all (``protobuf<4``)."""
+    ``scipy.misc.imread``, TensorFlow behind standalone Keras), and limits on distributions it may not name at
+    all (``protobuf<4``). A distribution added this way brings its own rows in turn (the TensorFlow that Keras
+    needs limits protobuf), and a limit narrows the release chosen for a needed distribution of its name. The
+    third list holds the needed distributions with no release that installs on ``python``."""
     needs: dict[str, Constraint] = {}
     limits: dict[str, Constraint] = {}
+    unmet: dict[str, _Dist] = {}
     rows: list[tuple[breakage_table.Breakage, Evidence]] = []
     for ref in scan.api_refs:
         for row in breakage_table.needed_for_name(ref.name):
@@ -823,58 +850,85 @@ def _breakage_constraints(
                     ),
                 )
             )
-    for constraint in constraints:
-        if constraint.version is None:
-            continue
-        for row in breakage_table.breakages_for(constraint.distribution, constraint.version):
-            if row.kind == "needs" and row.names:
-                continue  # a row tied to names applies only where the code uses them (above)
-            rows.append(
-                (
-                    row,
-                    Evidence(
-                        kind="breakage",
-                        text=f"{constraint.distribution}=={constraint.version}",
-                        specifier=str(row.constraint.specifier),
-                        source=f"{row.id}: {row.error} ({row.source})",
-                    ),
+    pending = list(constraints)
+    while pending or rows:
+        for constraint in pending:
+            if constraint.version is None:
+                continue
+            for row in breakage_table.breakages_for(constraint.distribution, constraint.version):
+                if row.kind == "needs" and row.names:
+                    continue  # a row tied to names applies only where the code uses them (above)
+                rows.append(
+                    (
+                        row,
+                        Evidence(
+                            kind="breakage",
+                            text=f"{constraint.distribution}=={constraint.version}",
+                            specifier=str(row.constraint.specifier),
+                            source=f"{row.id}: {row.error} ({row.source})",
+                        ),
+                    )
                 )
-            )
-    for row, evidence in rows:
+        pending = []
         # Build-environment rows (setuptools<58 for old sdists) and removed-name rows are the repair stage's
         # and the API index's business, not the installed environment's.
-        if row.build or row.kind == "removed":
-            continue
-        name = canonicalize_name(row.constraint.name)
-        if name in needs or name in limits:
-            continue
-        if row.kind == "needs" and name not in present:
-            try:
-                project = releases.project(name)
-            except ProjectNotFound:
+        live = [(row, ev) for row, ev in rows if not (row.build or row.kind == "removed")]
+        rows = []
+        for row, evidence in live:
+            name = canonicalize_name(row.constraint.name)
+            if row.kind == "conflict" and name not in limits:
+                limits[name] = Constraint(
+                    distribution=name,
+                    specifier=row.constraint.specifier,
+                    version=None,
+                    evidence=(evidence,),
+                    reason=f"known breakage {row.id}",
+                    confidence="high",
+                    added_by=row.id,
+                )
+        for row, evidence in live:
+            name = canonicalize_name(row.constraint.name)
+            if row.kind != "needs" or name in present or name in needs or name in unmet:
                 continue
-            rels, support = _final_releases(project, platform)
-            feasible = {v for v in rels if row.constraint.specifier.contains(v, prereleases=True)}
-            dist = _Dist(
-                name=name,
-                project=project,
-                releases=rels,
-                support=support,
-                feasible=feasible or set(rels),
-                evidence=[evidence],
-                confidence="medium",
-                optional=False,
-                added_by=row.id,
-            )
-            needs[name] = _constraint(dist, python, as_of)
-        elif row.kind == "conflict":
-            limits[name] = Constraint(
-                distribution=name,
-                specifier=row.constraint.specifier,
-                version=None,
-                evidence=(evidence,),
-                reason=f"known breakage {row.id}",
-                confidence="high",
-                added_by=row.id,
-            )
-    return list(needs.values()), list(limits.values())
+            dist = _needed(row, evidence, releases, platform, limits.get(name))
+            if dist is None:
+                continue
+            need = _constraint(dist, python, as_of)
+            if need.version is None:
+                log.info("%s needs %s, but %s", row.id, name, need.reason)
+                unmet[name] = dist
+                continue
+            needs[name] = need
+            pending.append(need)
+    return list(needs.values()), list(limits.values()), list(unmet.values())
+
+
+def _needed(
+    row: breakage_table.Breakage,
+    evidence: Evidence,
+    releases: ReleaseSource,
+    platform: Platform,
+    limit: Constraint | None,
+) -> _Dist | None:
+    """The distribution that ``row`` says is needed, its releases narrowed to the row's range and any limit of
+    the same name; None when the index has no such project."""
+    name = canonicalize_name(row.constraint.name)
+    try:
+        project = releases.project(name)
+    except ProjectNotFound:
+        return None
+    rels, support = _final_releases(project, platform)
+    wanted = row.constraint.specifier
+    allowed = wanted if limit is None else wanted & limit.specifier
+    feasible = {v for v in rels if allowed.contains(v, prereleases=True)}
+    return _Dist(
+        name=name,
+        project=project,
+        releases=rels,
+        support=support,
+        feasible=feasible or {v for v in rels if wanted.contains(v, prereleases=True)} or set(rels),
+        evidence=[evidence],
+        confidence="medium",
+        optional=False,
+        added_by=row.id,
+    )
