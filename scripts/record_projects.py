@@ -2,6 +2,8 @@
 times, yanked flags), with every URL cut to its file name and no hashes, so no host is stored.
 
     .venv/bin/python scripts/record_projects.py tests/data/infer/projects.json.gz tensorflow numpy ...
+
+With ``--add`` the pages are added to the file's recorded ones, which stay as they were recorded.
 """
 
 from __future__ import annotations
@@ -20,9 +22,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("output", type=Path)
     parser.add_argument("projects", nargs="+")
+    parser.add_argument("--add", action="store_true", help="keep the pages already in OUTPUT")
     args = parser.parse_args(argv)
     client = IndexClient()
     pages = {}
+    if args.add and args.output.exists():
+        with gzip.open(args.output, "rt", encoding="utf-8") as handle:
+            pages = json.load(handle)["projects"]
     for name in sorted(set(args.projects)):
         project = client.project(name)
         files = []

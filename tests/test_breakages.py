@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import re
+import tarfile
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -12,6 +14,7 @@ from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
 from exhume.errors import BreakageDataError
+from exhume.index import DistFile, IndexClient
 from exhume.knowledge.breakages import Breakage, breakages, breakages_for, matching_error, needed_for_name
 
 TABLE = Path(__file__).resolve().parent.parent / "src" / "exhume" / "resolvers" / "breakages.toml"
@@ -93,7 +96,7 @@ def test_table_urls_are_the_sources() -> None:
         pytest.param("keras", "2.4.3", {"keras24-needs-tensorflow"}, id="keras243"),
         pytest.param("keras", "3.0.0", {"keras3-needs-tensorflow"}, id="keras3"),
         pytest.param("webapp2", "2.5.2", {"webapp2-needs-webob"}, id="webapp2"),
-        pytest.param("South", "1.0.2", {"south-needs-django16"}, id="south"),
+        pytest.param("South", "1.0.2", {"south-needs-django16", "south-django17"}, id="south"),
         pytest.param("torchvision", "0.4.2", {"torchvision-pillow7"}, id="torchvision042"),
         pytest.param("torchvision", "0.5.0", set(), id="torchvision050__fixed"),
         pytest.param("jinja2", "2.11.3", {"jinja2-markupsafe21"}, id="jinja2_2x"),
@@ -212,7 +215,7 @@ def test_needs_row_shape() -> None:
         pytest.param(
             "RuntimeError: South does not support Django 1.7 or higher. Please use native Django migrations.",
             {"south": "1.0.2", "django": "1.11.29"},
-            ["south-needs-django16"],
+            ["south-django17"],
             id="south_on_django111",
         ),
         pytest.param(
@@ -252,3 +255,40 @@ def test_malformed_rows_are_rejected(override: dict[str, object], message: str) 
             data[key] = value
     with pytest.raises(BreakageDataError, match=message):
         Breakage.from_dict(data)
+
+
+def _release_file(client: IndexClient, project: str, version: str, kind: str) -> DistFile:
+    files = [f for f in client.project(project).files if f.version == Version(version) and f.kind == kind]
+    assert files, f"{project} {version} has no {kind} on the index"
+    return files[0]
+
+
+def _sdist_member(client: IndexClient, project: str, version: str, member: str) -> str:
+    body = client.download(_release_file(client, project, version, "sdist"), limit=5_000_000)
+    assert body is not None
+    with tarfile.open(fileobj=io.BytesIO(body)) as archive:
+        (name,) = [n for n in archive.getnames() if n.endswith(member) and n.count("/") == member.count("/") + 1]
+        handle = archive.extractfile(name)
+        assert handle is not None
+        return handle.read().decode("utf-8")
+
+
+@pytest.mark.network
+def test_keras_backend_rows_match_the_releases_own_files() -> None:
+    """The Keras rows' boundaries, read from the releases on the index: Theano is the default backend (and
+    declared) before 1.1, TensorFlow from 1.1 while 1.1-1.2 declare Theano; 2.x wheels declare no backend."""
+    client = IndexClient()
+    default = re.compile(r"^_BACKEND = '(\w+)'", re.MULTILINE)
+    for version, backend, declared in [("1.0.8", "theano", "theano"), ("1.1.0", "tensorflow", "theano")]:
+        backend_py = _sdist_member(client, "keras", version, "keras/backend/__init__.py")
+        assert default.findall(backend_py)[:1] == [backend]
+        setup_py = _sdist_member(client, "keras", version, "setup.py")
+        assert f"install_requires=['{declared}'" in setup_py
+        rows = {b.id for b in breakages_for("keras", Version(version)) if b.kind == "needs"}
+        assert rows == (set() if backend == declared else {"keras1-needs-tensorflow"})
+    for version in ["2.1.6", "2.3.1", "2.4.3"]:
+        wheel = _release_file(client, "keras", version, "wheel")
+        metadata = client.metadata(wheel).decode("utf-8")
+        requires = [line for line in metadata.splitlines() if line.startswith("Requires-Dist:")]
+        assert requires and not any("tensorflow" in line or "theano" in line for line in requires)
+        assert any(b.kind == "needs" and b.other == "tensorflow" for b in breakages_for("keras", Version(version)))

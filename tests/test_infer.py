@@ -425,3 +425,46 @@ def test_code_that_imports_tensorflow_keeps_its_own_constraint(tmp_path: Path, r
     tf = _by_name(result)["tensorflow"]
     assert tf.added_by is None
     assert any(e.kind == "api" for e in tf.evidence)
+
+
+def test_keras_need_moves_the_python_to_one_its_backend_had(tmp_path: Path, releases: RecordedReleases) -> None:
+    # August 2018: Python 3.7 was current, but no TensorFlow of that date had a 3.7 wheel (1.13 came in 2019).
+    result = infer(scan(_tree(tmp_path, KERAS)), releases=releases, as_of=datetime(2018, 8, 12, tzinfo=timezone.utc))
+    tf = _by_name(result)["tensorflow"]
+    assert result.python == "3.6"
+    assert tf.version is not None and tf.version < Version("1.11")
+    upload = releases.project("tensorflow").upload_time(tf.version)
+    assert upload is not None and upload <= datetime(2018, 8, 12, tzinfo=timezone.utc)
+
+
+def test_webapp2_brings_webob(tmp_path: Path, releases: RecordedReleases) -> None:
+    files = {
+        "main.py": (
+            "import webapp2\n"
+            "class Main(webapp2.RequestHandler):\n"
+            "    def get(self):\n"
+            "        self.response.write('hi')\n"
+            "app = webapp2.WSGIApplication([('/', Main)])\n"
+            "print 'ready'\n"
+        )
+    }
+    result = infer(scan(_tree(tmp_path, files)), releases=releases, as_of=datetime(2014, 5, 1, tzinfo=timezone.utc))
+    assert result.python == "2.7"
+    webob = _by_name(result)["webob"]
+    assert webob.added_by == "webapp2-needs-webob"
+    assert webob.version is not None
+    upload = releases.project("webob").upload_time(webob.version)
+    assert upload is not None and upload <= datetime(2014, 5, 1, tzinfo=timezone.utc)
+
+
+def test_south_brings_a_django_it_loads_on(tmp_path: Path, releases: RecordedReleases) -> None:
+    files = {"migrations/0001_initial.py": "from south.db import db\nfrom south.v2 import SchemaMigration\n"}
+    result = infer(scan(_tree(tmp_path, files)), releases=releases, as_of=datetime(2015, 6, 1, tzinfo=timezone.utc))
+    django = _by_name(result)["django"]
+    assert django.added_by == "south-needs-django16"
+    assert django.version is not None and django.version < Version("1.7")
+    # Where the code imports Django itself, the limit stands beside its own constraint.
+    files["models.py"] = "from django.db import models\nclass A(models.Model):\n    pass\n"
+    result = infer(scan(_tree(tmp_path, files)), releases=releases, as_of=datetime(2015, 6, 1, tzinfo=timezone.utc))
+    limits = {c.distribution: c for c in result.extra}
+    assert not limits["django"].specifier.contains("1.7.0")

@@ -556,8 +556,8 @@ def infer(
 
     constraints, dropped, needs, limits, unmet = choose(chosen_python)
     if unmet and python is None:
-        # A distribution the chosen releases need (the TensorFlow behind standalone Keras) has nothing for this
-        # Python: choose the Python again with it counted, and keep the other choice if everything then fits.
+        # A distribution the chosen releases need (the TensorFlow behind standalone Keras) has nothing of the
+        # date for this Python: choose the Python again with it counted, and keep that choice if more then fits.
         other, other_reason = _pick_python([*dists, *unmet], py_evidence, as_of_value, None, available)
         if other != chosen_python:
             retry = choose(other)
@@ -831,7 +831,7 @@ def _breakage_constraints(
     ``scipy.misc.imread``, TensorFlow behind standalone Keras), and limits on distributions it may not name at
     all (``protobuf<4``). A distribution added this way brings its own rows in turn (the TensorFlow that Keras
     needs limits protobuf), and a limit narrows the release chosen for a needed distribution of its name. The
-    third list holds the needed distributions with no release that installs on ``python``."""
+    third list holds the needed distributions with no release of the date that installs on ``python``."""
     needs: dict[str, Constraint] = {}
     limits: dict[str, Constraint] = {}
     unmet: dict[str, _Dist] = {}
@@ -894,9 +894,13 @@ def _breakage_constraints(
             if dist is None:
                 continue
             need = _constraint(dist, python, as_of)
-            if need.version is None:
-                log.info("%s needs %s, but %s", row.id, name, need.reason)
+            uploaded = dist.project.upload_time(need.version) if need.version is not None else None
+            if need.version is None or (uploaded is not None and uploaded > as_of):
+                # Nothing of it installs here, or only a release from after the date (TensorFlow had no wheel
+                # for 3.7 until 1.13): another Python may hold one of the code's time.
+                log.info("%s needs %s, but on Python %s %s", row.id, name, python, need.reason)
                 unmet[name] = dist
+            if need.version is None:
                 continue
             needs[name] = need
             pending.append(need)
