@@ -278,6 +278,20 @@ def test_venv_engine_installs_the_lock_and_runs(tmp_path: Path, python: str) -> 
     assert (missing.exit_code, missing.timed_out) == (127, False)
     assert "no-such-command-here" in missing.output
 
+    # Each command starts with an empty home, as a container of the image does: what one writes under ~
+    # (Keras's keras.json) neither reaches this machine's home nor the next command.
+    write_home = (
+        "import os; p = os.path.join(os.path.expanduser('~'), '.exhume-probe'); "
+        "print(os.path.exists(p)); open(p, 'w').write('x'); print(os.path.expanduser('~'))"
+    )
+    first = engine.run("exhume-test/venv:1", ["python", "-c", write_home], timeout=60)
+    second = engine.run("exhume-test/venv:1", ["python", "-c", write_home], timeout=60)
+    assert first.ok and second.ok, first.output + second.output
+    assert first.output.split()[0] == second.output.split()[0] == "False"
+    homes = {first.output.split()[1], second.output.split()[1]}
+    assert len(homes) == 2 and os.path.expanduser("~") not in homes
+    assert not any(Path(h).exists() for h in homes)
+
 
 @pytest.mark.network
 def test_venv_engine_bad_hash_raises_build_failed(tmp_path: Path) -> None:
