@@ -33,6 +33,7 @@ import signal
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections import Counter, defaultdict
@@ -542,13 +543,16 @@ def _net_off_prefix() -> list[str]:
 
 
 def run_snippet(env_dir: Path, workdir: Path, script: str = "snippet.py") -> tuple[dict[str, Any], float]:
-    """``python snippet.py`` in the environment, network off when possible, with the timeout."""
-    code, timed_out, out, seconds = _proc(
-        [*_net_off_prefix(), str(env_dir / "bin" / "python"), script],
-        cwd=workdir,
-        env=_run_env(env_dir),
-        timeout=RUN_TIMEOUT,
-    )
+    """``python snippet.py`` in the environment, network off when possible, with the timeout, and a fresh
+    empty home: what one snippet's libraries write under ~ (Keras's backend in ~/.keras/keras.json) must not
+    decide how the next one runs."""
+    with tempfile.TemporaryDirectory(prefix="home-") as home:
+        code, timed_out, out, seconds = _proc(
+            [*_net_off_prefix(), str(env_dir / "bin" / "python"), script],
+            cwd=workdir,
+            env={**_run_env(env_dir), "HOME": home},
+            timeout=RUN_TIMEOUT,
+        )
     verdict = classify_run(code, timed_out, out)
     record: dict[str, Any] = {
         "outcome": verdict.outcome,
