@@ -232,6 +232,22 @@ def test_build_constraints_reach_pips_build_environments(tmp_path: Path) -> None
     assert "PIP_CONSTRAINT" not in render_dockerfile(spec()).dockerfile
 
 
+def test_build_requirements_are_installed_before_the_lock(tmp_path: Path) -> None:
+    """pycocotools 2.0.0's setup script imports Cython and numpy before declaring anything: their hashed lock is
+    copied and installed first, with the same hash checking, and the lock is then built without build isolation
+    so that the setup script sees them. Without one, the lock keeps pip's build isolation."""
+    emitted = render_dockerfile(replace(spec(), build_requirements="exhume-build-requirements.lock"))
+    steps = parse(emitted, tmp_path)
+    copy = index_of(steps, "COPY", "exhume-build-requirements.lock")
+    first = index_of(steps, "RUN", "-r /app/exhume-build-requirements.lock")
+    install = index_of(steps, "RUN", "-r /app/requirements.lock")
+    assert copy < first < install
+    assert "--no-deps --require-hashes" in steps[first]["value"]
+    assert "--no-build-isolation" not in steps[first]["value"]
+    assert "--no-deps --no-build-isolation --require-hashes" in steps[install]["value"]
+    assert "--no-build-isolation" not in render_dockerfile(spec()).dockerfile
+
+
 def test_labels_and_env(tmp_path: Path) -> None:
     parser = DockerfileParser(path=str(tmp_path), build_args={"BASE_IMAGE": "python:3.6-slim"})
     parser.content = render_dockerfile(spec()).dockerfile

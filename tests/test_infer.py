@@ -14,7 +14,7 @@ from packaging.version import Version
 
 from exhume.errors import InferenceError, ProjectNotFound
 from exhume.index import Project
-from exhume.infer import Inference, infer, range_specifier
+from exhume.infer import Inference, build_requirement, infer, range_specifier
 from exhume.model import Constraint, Repair
 from exhume.scan import scan
 
@@ -468,3 +468,23 @@ def test_south_brings_a_django_it_loads_on(tmp_path: Path, releases: RecordedRel
     result = infer(scan(_tree(tmp_path, files)), releases=releases, as_of=datetime(2015, 6, 1, tzinfo=timezone.utc))
     limits = {c.distribution: c for c in result.extra}
     assert not limits["django"].specifier.contains("1.7.0")
+
+
+def test_build_requirement_is_the_codes_release_or_the_newest_wheel_of_the_date(
+    tmp_path: Path, releases: RecordedReleases
+) -> None:
+    """What an sdist's setup script imports undeclared is installed at the release the code gets where it gets
+    one (numpy), else at the newest release of the date with a wheel for the Python (Cython 0.28.3 was uploaded
+    on 2018-05-27, with manylinux1 wheels for 3.6); a name with no release gives nothing."""
+    as_of = datetime(2018, 6, 1, tzinfo=timezone.utc)
+    result = infer(scan(_tree(tmp_path, {"a.py": "import numpy\n"})), releases=releases, as_of=as_of, python="3.6")
+    numpy = next(c for c in result.constraints if c.distribution == "numpy")
+    assert build_requirement("numpy", result, releases) == (
+        f"numpy=={numpy.version}",
+        "the release chosen for the code",
+    )
+    assert build_requirement("Cython", result, releases) == (
+        "cython==0.28.3",
+        "newest release uploaded by 2018-06-01 with a wheel for Python 3.6",
+    )
+    assert build_requirement("no-such-distribution", result, releases) is None

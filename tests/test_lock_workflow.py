@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import shutil
 from datetime import datetime, timezone
 from pathlib import Path
@@ -165,3 +166,36 @@ def test_sdist_that_only_builds_on_python2_moves_the_lock_to_27(tmp_path: Path) 
     assert pins["pyside"] == "1.2.4"
     lock = (tmp_path / "requirements.lock").read_text()
     assert "# Python 2.7" in lock or "python 2.7" in lock.lower()
+
+
+@pytest.mark.network
+@pytest.mark.slow
+def test_sdist_whose_setup_script_imports_numpy_and_cython_gets_them_first(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """pycocotools 2.0.0 (2018, sdist only) imports Cython and numpy in its setup script and declares neither
+    for the build. The lock finds both from the failed reads of its metadata (a cache of its own, so that no
+    earlier read is remembered), pins them in a hashed lock of their own (numpy at the lock's release, Cython of
+    the date), says why in the report, and the venv engine installs that first and then builds the lock, whose
+    compiled extension imports."""
+    monkeypatch.setenv("EXHUME_CACHE_DIR", str(tmp_path / "cache"))
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / "masks.py").write_text("import numpy as np\nfrom pycocotools import mask\n\nencode = mask.encode\n")
+    code, _, err = _run("lock", str(repo), "--as-of", "2018-06-01", "--python", "3.6")
+    assert code == 0, err
+    pins = {p.name: p for p in parse_lock((repo / "requirements.lock").read_text())}
+    assert str(pins["pycocotools"].version) == "2.0.0"
+    build_text = (repo / "exhume-build-requirements.lock").read_text()
+    build = {p.name: p for p in parse_lock(build_text)}
+    assert str(build["cython"].version) == "0.28.3"
+    assert build["numpy"].version == pins["numpy"].version
+    assert all(p.hashes for p in build.values()) and {"setuptools", "wheel"} <= set(build)
+    assert "pycocotools: ModuleNotFoundError: No module named 'Cython'" in build_text
+    report = json.loads((repo / "exhume-report.json").read_text())
+    assert {n["requirement"].split("==")[0] for n in report["build_requirements"]} == {"cython", "numpy"}
+
+    code, out, err = _run("build", str(repo), "--as-of", "2018-06-01", "--python", "3.6", "--engine", "venv")
+    assert code == 0, out + err
+    # The compiled extension imports in the first round: nothing was left for a repair to find.
+    assert "first-party:masks: ok" in out and "round 2" not in out

@@ -9,6 +9,7 @@ from packaging.specifiers import SpecifierSet
 
 from exhume.model import (
     ApiRef,
+    BuildRequirement,
     DeclaredRequirement,
     Import,
     Location,
@@ -43,6 +44,15 @@ RECORDS: list[Any] = [
     pytest.param(
         VersionEvidence(name="tensorflow", version="1.4.0", source="notebook-output", location=NB, module=True),
         id="version",
+    ),
+    pytest.param(
+        BuildRequirement(
+            requirement="numpy==1.14.3",
+            needed_by="pycocotools",
+            evidence="ModuleNotFoundError: No module named 'numpy'",
+            reason="the release chosen for the code",
+        ),
+        id="build_requirement",
     ),
 ]
 

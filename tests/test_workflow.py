@@ -9,9 +9,12 @@ from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
-from exhume.errors import ResolutionError
+from exhume import workflow
+from exhume.errors import ProjectNotFound, ResolutionError
+from exhume.index import Project
+from exhume.lock import buildneeds
 from exhume.model import Constraint, Evidence, Inference, Location, Repair
-from exhume.workflow import LockOptions, _explained, regenerate_command
+from exhume.workflow import LockOptions, _build_requirement_for, _explained, regenerate_command
 
 INFERENCE = Inference(
     python="3.6",
@@ -90,3 +93,82 @@ def test_regenerate_command_spells_a_build_rounds_repairs_as_flags() -> None:
     assert regenerate_command(".", options, repairs) == (
         "exhume lock . --python 2.7 --as-of 2018-03-15 --pin 'opencv-python<4'"
     )
+
+
+# What pip-compile printed when pycocotools 2.0.0's setup script ran without numpy or Cython: pip 21.3 on
+# Python 3.6, and pip 20.3 on 2.7, whose message has no quotes (cut to the lines that matter).
+COCO_36 = """\
+    ERROR: Command errored out with exit status 1:
+     command: /x/bin/python -c 'import io, os, sys, setuptools, tokenize' egg_info --egg-base /tmp/pip-pip-egg-info-fn
+         cwd: /tmp/pip-resolver-zibxs7wv/pycocotools/
+    Complete output (5 lines):
+    Traceback (most recent call last):
+      File "<string>", line 1, in <module>
+      File "/tmp/pip-resolver-zibxs7wv/pycocotools/setup.py", line 4, in <module>
+        import numpy as np
+    ModuleNotFoundError: No module named 'numpy'
+    ----------------------------------------
+pip._internal.exceptions.InstallationSubprocessError: Command errored out with exit status 1: python setup.py egg_info
+"""
+COCO_27 = """\
+    ERROR: Command errored out with exit status 1:
+     command: /x/bin/python -c 'import sys, setuptools' egg_info --egg-base /tmp/pip-pip-egg-info-ygfYbr
+    Complete output (5 lines):
+    Traceback (most recent call last):
+      File "<string>", line 1, in <module>
+      File "/tmp/pip-resolver-Y3Scsq/pycocotools/setup.py", line 2, in <module>
+        from Cython.Build import cythonize
+    ImportError: No module named Cython.Build
+InstallationSubprocessError: Command errored out with exit status 1: python setup.py egg_info
+"""
+
+
+class _NoReleases:
+    def project(self, name: str) -> Project:
+        raise ProjectNotFound(name, index="none")
+
+
+def test_a_setup_scripts_missing_import_becomes_a_build_requirement() -> None:
+    """The module a setup script failed to import is installed where pip reads the sdist: numpy at the release
+    the code gets (1.14.2 here), named with the sdist whose script needed it and the failing line."""
+    need = _build_requirement_for(ResolutionError("failed", tail=COCO_36), INFERENCE, (), _NoReleases())
+    assert need is not None
+    assert need.requirement == "numpy==1.14.2"
+    assert need.distribution == "numpy"
+    assert need.needed_by == "pycocotools"
+    assert need.evidence == "ModuleNotFoundError: No module named 'numpy'"
+    assert need.reason == "the release chosen for the code"
+    # Added already and still failing: not added again, so the resolution stops with pip's error.
+    assert _build_requirement_for(ResolutionError("failed", tail=COCO_36), INFERENCE, (need,), _NoReleases()) is None
+
+
+def test_python2_message_maps_the_dotted_module_to_its_distribution() -> None:
+    """2.7's "No module named Cython.Build" names a submodule without quotes: the import map gives cython,
+    which has no release here (no index), so there is nothing to add."""
+    missing = workflow._MISSING_MODULE.search(COCO_27)
+    assert missing is not None and missing["module"] == "Cython.Build"
+    assert _build_requirement_for(ResolutionError("failed", tail=COCO_27), INFERENCE, (), _NoReleases()) is None
+
+
+def test_only_a_setup_scripts_own_import_failure_counts() -> None:
+    """A missing module outside a setup script's traceback (pip-compile's own, say) or in a failure that is not
+    a metadata read is no build requirement."""
+    not_setup = "egg_info did not run successfully\nModuleNotFoundError: No module named 'numpy'\n"
+    assert _build_requirement_for(ResolutionError("x", tail=not_setup), INFERENCE, (), _NoReleases()) is None
+    conflict = COCO_36.replace("egg_info", "bdist_wheel")
+    assert _build_requirement_for(ResolutionError("x", tail=conflict), INFERENCE, (), _NoReleases()) is None
+
+
+def test_needs_found_once_are_remembered_for_the_release(tmp_path: Path) -> None:
+    """pip-tools caches the metadata a read gave, so a need found once is kept per Python and release, in the
+    order found, without duplicates, and read back for that release only."""
+    buildneeds.remember("3.6", "PyCocoTools", "2.0.0", [("cython", "No module named 'Cython'")], root=tmp_path)
+    buildneeds.remember("3.6", "pycocotools", "2.0.0", [("numpy", "a"), ("cython", "again")], root=tmp_path)
+    assert buildneeds.recall("3.6", "pycocotools", "2.0.0", root=tmp_path) == [
+        ("cython", "No module named 'Cython'"),
+        ("numpy", "a"),
+    ]
+    assert buildneeds.recall("2.7", "pycocotools", "2.0.0", root=tmp_path) == []
+    assert buildneeds.recall("3.6", "pycocotools", "2.0.1", root=tmp_path) == []
+    (tmp_path / "build-requirements.json").write_text("not json", encoding="utf-8")
+    assert buildneeds.recall("3.6", "pycocotools", "2.0.0", root=tmp_path) == []

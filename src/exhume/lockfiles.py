@@ -17,7 +17,7 @@ from exhume import __version__
 from exhume.errors import InputError
 from exhume.index import Project
 from exhume.marker import HEAD_CHARS, MARK_LINE, written_by_exhume
-from exhume.model import Inference, LockResult, Output
+from exhume.model import BuildRequirement, Inference, LockResult, Output
 
 __all__ = [
     "Output",
@@ -70,14 +70,23 @@ def render_constraints(inference: Inference, *, pins: bool = True) -> str:
     return "\n".join(lines) + "\n"
 
 
-def render_report(inference: Inference, lock: LockResult | None, *, command: str) -> str:
-    """exhume-report.json: every decision with the evidence behind it, and the lock's pins."""
+def render_report(
+    inference: Inference,
+    lock: LockResult | None,
+    *,
+    command: str,
+    build_requirements: Sequence[BuildRequirement] = (),
+) -> str:
+    """exhume-report.json: every decision with the evidence behind it, the lock's pins, and what old sdists
+    needed installed before they could be read (with the failure that showed it)."""
     data: dict[str, Any] = {
         "generator": f"exhume {__version__}",
         "command": command,
         "inference": inference.to_dict(),
         "lock": lock.to_dict() if lock is not None else None,
     }
+    if build_requirements:
+        data["build_requirements"] = [n.to_dict() for n in build_requirements]
     return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 
@@ -158,6 +167,18 @@ def render_build_constraints(constraints: Sequence[str], command: str) -> str:
         f"#    {command}",
     ]
     return "\n".join([*lines, *sorted(set(constraints))]) + "\n"
+
+
+def render_build_requirements(lock: LockResult, needs: Sequence[BuildRequirement]) -> str:
+    """The hashed lock of what the lock's sdists import in their setup scripts without declaring it
+    (pycocotools 2.0.0 and Cython), with one line per need saying which sdist failed and how. The Dockerfile
+    and ``exhume build`` install it first, then the lock without build isolation, so the setup scripts see it."""
+    lines = [
+        "# Build requirements of requirements.lock: installed before it, which is then built without build",
+        "# isolation, because these sdists' setup scripts import them before declaring anything:",
+        *(f"#   {n.needed_by}: {n.evidence} -> {n.requirement} ({n.reason})" for n in needs),
+    ]
+    return "\n".join(lines) + "\n" + lock.text
 
 
 def remove_stale(directory: Path, name: str) -> None:

@@ -15,20 +15,32 @@ from packaging.utils import canonicalize_name
 
 from exhume.errors import ResolutionError, UnresolvedImports
 from exhume.index import IndexClient
-from exhume.infer import infer
+from exhume.infer import ReleaseSource, build_requirement, infer
 from exhume.knowledge.providers import ProviderSearch
-from exhume.lock.compile import BUILD_CONSTRAINTS_NAME, CONSTRAINTS_NAME, compile_lock
+from exhume.lock import buildneeds
+from exhume.lock.compile import BUILD_CONSTRAINTS_NAME, BUILD_REQUIREMENTS_NAME, CONSTRAINTS_NAME, compile_lock
 from exhume.lockfiles import (
     check_writable,
     remove_stale,
     render_build_constraints,
+    render_build_requirements,
     render_constraints,
     render_pylock,
     render_report,
     render_requirements_in,
     write_outputs,
 )
-from exhume.model import Constraint, Inference, LockOutcome, LockResult, Output, Repair, ScanResult, repaired_python
+from exhume.model import (
+    BuildRequirement,
+    Constraint,
+    Inference,
+    LockOutcome,
+    LockResult,
+    Output,
+    Repair,
+    ScanResult,
+    repaired_python,
+)
 from exhume.scan import scan
 from exhume.target import Platform
 from exhume.toolenv.interpreters import available_pythons
@@ -107,6 +119,7 @@ def regenerate_command(path: str, options: LockOptions, repairs: Sequence[Repair
 def output_names(options: LockOptions) -> list[str]:
     """The files ``exhume lock`` may write, for the check that it may write them."""
     names = ["requirements.in", CONSTRAINTS_NAME, "requirements.lock", "exhume-report.json", BUILD_CONSTRAINTS_NAME]
+    names.append(BUILD_REQUIREMENTS_NAME)
     if options.pylock:
         names.append("pylock.toml")
     return names
@@ -166,7 +179,7 @@ def plan_lock(
     yielded: set[str] = set()
     while True:
         try:
-            lock, build_tools, constraints = _resolve(inference, command, options.build_constraints, index)
+            lock, build_tools, needs, constraints = _resolve(inference, command, options.build_constraints, index)
             break
         except ResolutionError as exc:
             retry = None
@@ -202,19 +215,27 @@ def plan_lock(
         Output(name="requirements.in", text=requirements_in),
         Output(name=CONSTRAINTS_NAME, text=constraints),
         Output(name="requirements.lock", text=lock.text),
-        Output(name="exhume-report.json", text=render_report(inference, lock, command=command)),
+        Output(
+            name="exhume-report.json", text=render_report(inference, lock, command=command, build_requirements=needs)
+        ),
     ]
     if options.pylock:
         projects = {canonicalize_name(p.name): index.project(p.name) for p in lock.pins}
         outputs.append(Output(name="pylock.toml", text=render_pylock(lock, projects)))
     if build_tools:
         outputs.append(Output(name=BUILD_CONSTRAINTS_NAME, text=render_build_constraints(build_tools, command)))
+    if needs:
+        build_lock = _build_requirements_lock(
+            needs, build_tools=build_tools, lock=lock, inference=inference, command=command, index=index
+        )
+        outputs.append(Output(name=BUILD_REQUIREMENTS_NAME, text=render_build_requirements(build_lock, needs)))
     return LockOutcome(
         scan=session.scan,
         inference=inference,
         lock=lock,
         command=command,
         build_constraints=tuple(build_tools),
+        build_requirements=tuple(needs),
         outputs=tuple(outputs),
     )
 
@@ -228,22 +249,27 @@ def write_lock(
     written = write_outputs(folder, list(outcome.outputs), force=options.force if force is None else force)
     if not outcome.build_constraints:
         remove_stale(folder, BUILD_CONSTRAINTS_NAME)
+    if not outcome.build_requirements:
+        remove_stale(folder, BUILD_REQUIREMENTS_NAME)
     return replace(outcome, written=tuple(written))
 
 
 def _resolve(
     inference: Inference, command: str, build_constraints: Sequence[str], index: IndexClient
-) -> tuple[LockResult, list[str], str]:
-    """The lock for ``inference``, the build tools its sdists needed and the constraints it was resolved under.
+) -> tuple[LockResult, list[str], list[BuildRequirement], str]:
+    """The lock for ``inference``, the build tools and build requirements its sdists needed, and the
+    constraints it was resolved under.
 
     The chosen releases are tried first; an sdist whose setup script needs older build tools (a ``build`` row
-    of the breakage table explains its error) is read again with them; if the chosen releases still exclude
-    each other, the ranges alone are resolved. Raises :class:`ResolutionError`, explained with our
-    constraints on the distributions pip names.
+    of the breakage table explains its error), or imports a distribution it does not declare (numpy, Cython),
+    is read again with them installed where pip runs it; if the chosen releases still exclude each other, the
+    ranges alone are resolved. Raises :class:`ResolutionError`, explained with our constraints on the
+    distributions pip names.
     """
     requirements_in = render_requirements_in(inference, command)
     constraints = render_constraints(inference)
     build_tools: list[str] = list(build_constraints)
+    needs: list[BuildRequirement] = []
     while True:
         try:
             lock = compile_lock(
@@ -253,14 +279,21 @@ def _resolve(
                 header_command=command,
                 constraints=constraints,
                 client=index,
-                build_tools=build_tools,
+                build_tools=[*build_tools, *(n.requirement for n in needs)],
             )
-            return lock, build_tools, constraints
+            return lock, build_tools, _remembered(needs, lock, inference, index), constraints
         except ResolutionError as exc:
             tools = _build_tools_for(exc.tail, build_tools)
             if tools:
                 log.info("an sdist's setup script needs %s; resolving again with it", ", ".join(tools))
                 build_tools += tools
+                continue
+            need = _build_requirement_for(exc, inference, needs, index) if len(needs) < MAX_BUILD_REQUIREMENTS else None
+            if need is not None:
+                log.info(
+                    "%s's setup script imports %s; resolving again with it installed", need.needed_by, need.requirement
+                )
+                needs.append(need)
                 continue
             ranges = render_constraints(inference, pins=False)
             if constraints == ranges:
@@ -270,6 +303,107 @@ def _resolve(
             # breakage limits, and let the resolver pick; the report keeps both the choice and what the lock holds.
             log.info("the chosen releases do not resolve together; resolving within the ranges: %s", exc.tail[-300:])
             constraints = ranges
+
+
+#: At most this many build requirements are added, one per failed read of an sdist's metadata (flotilla 0.3.2's
+#: setup script imports flotilla itself, which imports numpy, scipy, pandas, matplotlib … in turn).
+MAX_BUILD_REQUIREMENTS = 12
+
+_MISSING_MODULE = re.compile(r"(?:ImportError|ModuleNotFoundError): No module named '?(?P<module>[A-Za-z_][\w.]*)'?")
+_SETUP_FRAME = re.compile(r'File "(?P<path>[^"]*?)[/\\](?P<folder>[^/\\"]+)[/\\]setup\.py", line \d+')
+
+
+def _build_requirement_for(
+    exc: ResolutionError, inference: Inference, have: Sequence[BuildRequirement], index: ReleaseSource
+) -> BuildRequirement | None:
+    """What an sdist's setup script failed to import while pip read its metadata, as a requirement to install
+    where pip runs it: the module's distribution (the import map), at the release :func:`build_requirement`
+    chooses. None when the failure is not that, or the distribution was already added (it did not help)."""
+    if not _metadata_failed(exc):
+        return None
+    frames = list(_SETUP_FRAME.finditer(exc.tail))
+    if not frames:
+        return None
+    missing = [m for m in _MISSING_MODULE.finditer(exc.tail) if m.start() > frames[0].start()]
+    if not missing:
+        return None
+    module = missing[-1]["module"]
+    from exhume.knowledge.importmap import distributions_for
+
+    candidates = distributions_for(module)
+    if not candidates:
+        return None
+    distribution = candidates[0].distribution
+    folder = frames[-1]["folder"]
+    needed_by = canonicalize_name(re.sub(r"_[0-9a-f]{8,}$", "", re.sub(r"-\d[\w.]*$", "", folder)))
+    if distribution in {n.distribution for n in have} or distribution == needed_by:
+        return None
+    chosen = build_requirement(distribution, inference, index)
+    if chosen is None:
+        return None
+    requirement, reason = chosen
+    return BuildRequirement(
+        requirement=requirement, needed_by=needed_by, evidence=missing[-1].group(0).strip(), reason=reason
+    )
+
+
+def _remembered(
+    needs: Sequence[BuildRequirement], lock: LockResult, inference: Inference, index: ReleaseSource
+) -> list[BuildRequirement]:
+    """``needs`` found by this resolution, remembered for the releases the lock pins (see
+    :mod:`exhume.lock.buildneeds`), and the needs earlier locks found for those releases, which pip-tools'
+    metadata cache kept this one from seeing."""
+    python = inference.python
+    versions = {p.name: str(p.version) for p in lock.pins}
+    for need in needs:
+        if need.needed_by in versions:
+            buildneeds.remember(python, need.needed_by, versions[need.needed_by], [(need.distribution, need.evidence)])
+    found = list(needs)
+    for name, version in versions.items():
+        for distribution, evidence in buildneeds.recall(python, name, version):
+            if distribution in {n.distribution for n in found}:
+                continue
+            chosen = build_requirement(distribution, inference, index)
+            if chosen is not None:
+                requirement, reason = chosen
+                found.append(
+                    BuildRequirement(
+                        requirement=requirement,
+                        needed_by=name,
+                        evidence=evidence,
+                        reason=f"{reason}; found by an earlier lock of {name}=={version}",
+                    )
+                )
+    return found
+
+
+def _build_requirements_lock(
+    needs: Sequence[BuildRequirement],
+    *,
+    build_tools: Sequence[str],
+    lock: LockResult,
+    inference: Inference,
+    command: str,
+    index: IndexClient,
+) -> LockResult:
+    """The hashed lock of what the lock's sdists need installed before pip reads or builds them: the build
+    requirements at the lock's own versions where it has them (an extension is built against the numpy it runs
+    with), with setuptools and wheel of the date for builds without isolation, under the build constraints."""
+    pinned = {p.name: p.version for p in lock.pins}
+    lines = []
+    for name in dict.fromkeys([*(n.distribution for n in needs), "setuptools", "wheel"]):
+        chosen = next((n.requirement for n in needs if n.distribution == name), name)
+        lines.append(f"{name}=={pinned[name]}" if name in pinned else chosen)
+    text = "\n".join(lines) + "\n"
+    constraints = "".join(f"{c}\n" for c in build_tools if canonicalize_name(Requirement(c).name) not in pinned)
+    return compile_lock(
+        text,
+        target=inference.target,
+        as_of=inference.as_of,
+        header_command=command,
+        constraints=constraints,
+        client=index,
+    )
 
 
 _METADATA_FAILED = re.compile(r"metadata generation failed|egg_info did not run successfully|setup\.py egg_info")

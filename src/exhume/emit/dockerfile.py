@@ -210,7 +210,9 @@ class DockerfileSpec:
     the system. ``built_from_source`` names the pins without a wheel for the Python (None: unknown, the
     system-packages table decides); ``needs_compiler`` overrides whether a compiler is installed.
     ``extra_system_packages`` are Debian packages added on request (by a repair round, say).
-    ``build_constraints`` names the file of build-tool constraints old sdists need (``setuptools<46``).
+    ``build_constraints`` names the file of build-tool constraints old sdists need (``setuptools<46``);
+    ``build_requirements`` the hashed lock of what their setup scripts import undeclared (numpy, Cython), which
+    is installed first, the lock then being built without build isolation so that those scripts see it.
     """
 
     python: str
@@ -227,6 +229,8 @@ class DockerfileSpec:
     built_from_source: tuple[str, ...] | None = None
     #: The PIP_CONSTRAINT file beside the lock for pip's sdist build environments (None: there is none).
     build_constraints: str | None = None
+    #: The hashed lock of old sdists' undeclared build requirements beside the lock (None: there is none).
+    build_requirements: str | None = None
 
     @classmethod
     def from_lock(cls, lock: LockResult, **options: Any) -> DockerfileSpec:
@@ -614,7 +618,9 @@ def _pip_bootstrap(python: str, pip: str | None) -> list[str]:
     return lines
 
 
-def _user_lock_code(workdir: str, lock_name: str, build_constraints: str | None = None) -> list[str]:
+def _user_lock_code(
+    workdir: str, lock_name: str, build_constraints: str | None = None, build_requirements: str | None = None
+) -> list[str]:
     lines = [
         f"# A non-root user owning {workdir}; dependencies are installed system-wide as root, read-only to it.",
         f"RUN groupadd --gid {_UID} {_USER} \\",
@@ -629,6 +635,15 @@ def _user_lock_code(workdir: str, lock_name: str, build_constraints: str | None 
         f"COPY {lock_name} {workdir}/{lock_name}",
     ]
     install = f"python -m pip install --no-cache-dir --no-deps --require-hashes -r {workdir}/{lock_name}"
+    if build_requirements:
+        first = f"python -m pip install --no-cache-dir --no-deps --require-hashes -r {workdir}/{build_requirements}"
+        lines += [
+            "# What old sdists of the lock import in their setup scripts before declaring it (numpy, Cython), from",
+            "# its own hashed lock, first; the lock is then built without build isolation so that they see it.",
+            f"COPY {build_requirements} {workdir}/{build_requirements}",
+            *_run([_PIP_ENV, first]),
+        ]
+        install = install.replace(" --no-deps ", " --no-deps --no-build-isolation ")
     if build_constraints:
         lines += [
             "# Old sdists in the lock need build tools of their day where pip builds them (PIP_CONSTRAINT).",
@@ -700,7 +715,7 @@ def render_dockerfile(spec: DockerfileSpec) -> EmittedFiles:
         out += ["", *_gpu_runtime(images.cuda, copy=images.cuda_image is not None)]
     out += ["", *_pip_bootstrap(spec.python, python_image.pip if python_image is not None else None)]
     build_args.append(("PIP_INDEX_URL", ""))
-    out += ["", *_user_lock_code(spec.workdir, spec.lock_name, spec.build_constraints)]
+    out += ["", *_user_lock_code(spec.workdir, spec.lock_name, spec.build_constraints, spec.build_requirements)]
     return EmittedFiles(
         dockerfile="\n".join(out) + "\n",
         dockerignore=render_dockerignore(),

@@ -29,7 +29,7 @@ from typing import Any, Protocol
 
 from exhume.errors import BuildFailed, EngineUnavailable, InputError
 from exhume.index import default_cache_dir, index_url
-from exhume.lock.compile import BUILD_CONSTRAINTS_NAME
+from exhume.lock.compile import BUILD_CONSTRAINTS_NAME, BUILD_REQUIREMENTS_NAME
 from exhume.target import parse_python
 from exhume.toolenv.interpreters import find_interpreter
 from exhume.toolenv.venvs import cache_root, isolated_pip_env, tool_spec, virtualenv_runner
@@ -606,7 +606,15 @@ class VenvEngine:
         # build environments.
         build_constraints = context / BUILD_CONSTRAINTS_NAME
         extra = {"PIP_CONSTRAINT": str(build_constraints.resolve())} if build_constraints.is_file() else None
-        step([*pip, "--no-deps", "--require-hashes", "-r", str(lock)], "installing the lock", extra)
+        # Old sdists' undeclared build requirements (numpy, Cython), as the Dockerfile installs them: their own
+        # hashed lock first, then the lock built without build isolation so that the setup scripts see them.
+        build_requirements = context / BUILD_REQUIREMENTS_NAME
+        isolation = []
+        if build_requirements.is_file():
+            first = [*pip, "--no-deps", "--require-hashes", "-r", str(build_requirements.resolve())]
+            step(first, "installing the build requirements", extra)
+            isolation = ["--no-build-isolation"]
+        step([*pip, "--no-deps", *isolation, "--require-hashes", "-r", str(lock)], "installing the lock", extra)
         meta = {"context": str(context), "python": str(interpreter.version), "tag": tag}
         (env_dir / _META).write_text(json.dumps(meta, sort_keys=True) + "\n", encoding="utf-8")
         seconds = time.monotonic() - started

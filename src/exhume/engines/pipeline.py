@@ -24,7 +24,7 @@ from exhume.engines.report import BuildReport, Round
 from exhume.engines.smoke import Outcome, SmokePlan, classify, make_plan, parse_results, runner_source
 from exhume.errors import BuildFailed, ExhumeError, ProjectNotFound
 from exhume.index import IndexClient, index_url
-from exhume.lock.compile import BUILD_CONSTRAINTS_NAME
+from exhume.lock.compile import BUILD_CONSTRAINTS_NAME, BUILD_REQUIREMENTS_NAME
 from exhume.lockfiles import check_writable, write_outputs
 from exhume.model import LockOutcome, Output, Repair
 from exhume.workflow import LockOptions, lock_repository, open_session, output_names, plan_lock, write_lock
@@ -57,6 +57,7 @@ def _emit(
         extra_system_packages=system,
         needs_compiler=compiler,
         build_constraints=BUILD_CONSTRAINTS_NAME if outcome.build_constraints else None,
+        build_requirements=BUILD_REQUIREMENTS_NAME if outcome.build_requirements else None,
     )
     if options.base_image:
         spec = replace(spec, base_image=options.base_image)

@@ -56,7 +56,7 @@ from exhume.target import Platform, Target
 
 log = logging.getLogger(__name__)
 
-__all__ = ["ApiAnswer", "ApiKnowledge", "ReleaseSource", "infer", "range_specifier"]
+__all__ = ["ApiAnswer", "ApiKnowledge", "ReleaseSource", "build_requirement", "infer", "range_specifier"]
 
 # Declarations from these sources say what the code needs; test and dev extras, prose and CI lines do not.
 _STRONG_SOURCES = frozenset({"requirements", "setup.py", "setup.cfg", "pyproject", "pipfile", "conda", "notebook"})
@@ -157,6 +157,30 @@ def _final_releases(project: Project, platform: Platform) -> tuple[list[Version]
         releases.append(version)
         support[version] = sup
     return releases, support
+
+
+def build_requirement(distribution: str, inference: Inference, releases: ReleaseSource) -> tuple[str, str] | None:
+    """The release of ``distribution`` to install where an old sdist's setup script imports it before declaring
+    it, and why: the version this inference chose for it where it chose one (the sdist is built against what the
+    code runs with), else rule ``as-of`` (newest release uploaded by the date with a wheel for the Python, an
+    sdist only where no release has one). None when it has no release installable on the Python."""
+    name = canonicalize_name(distribution)
+    for constraint in (*inference.constraints, *inference.extra):
+        if canonicalize_name(constraint.distribution) == name and constraint.version is not None:
+            return f"{name}=={constraint.version}", "the release chosen for the code"
+    try:
+        project = releases.project(name)
+    except ProjectNotFound:
+        return None
+    python, as_of = inference.python, inference.as_of
+    versions, support = _final_releases(project, inference.platform)
+    dated = [v for v in versions if support[v].installs_on(python) and (project.upload_time(v) or as_of) <= as_of]
+    wheels = [v for v in dated if python in support[v].wheels]
+    if wheels:
+        return f"{name}=={wheels[-1]}", f"newest release uploaded by {as_of.date()} with a wheel for Python {python}"
+    if dated:
+        return f"{name}=={dated[-1]}", f"newest release uploaded by {as_of.date()} (from its sdist)"
+    return None
 
 
 def _specifier_of(text: str) -> SpecifierSet | None:

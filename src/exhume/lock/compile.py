@@ -37,6 +37,8 @@ from exhume.toolenv.interpreters import Interpreter, find_interpreter
 from exhume.toolenv.venvs import cache_root, isolated_pip_env, message_tail, run_tool, tool_env, tool_spec
 
 __all__ = [
+    "BUILD_CONSTRAINTS_NAME",
+    "BUILD_REQUIREMENTS_NAME",
     "CACHE_FORMAT",
     "CONSTRAINTS_NAME",
     "LockResult",
@@ -52,6 +54,9 @@ CACHE_FORMAT = 2
 CONSTRAINTS_NAME = "exhume-constraints.txt"
 #: Beside the lock when old sdists need older build tools: the PIP_CONSTRAINT file for pip's build environments.
 BUILD_CONSTRAINTS_NAME = "exhume-build-constraints.txt"
+#: Beside the lock when old sdists' setup scripts import what they never declare (numpy, Cython): the hashed
+#: lock of those build requirements, installed before the lock, which is then built without build isolation.
+BUILD_REQUIREMENTS_NAME = "exhume-build-requirements.lock"
 COMPILE_TIMEOUT = 3600.0  # seconds; a cold lock of a large tree downloads several big wheels
 
 
@@ -240,7 +245,6 @@ def compile_lock(
             raise InterpreterNotFound(python)
     elif interpreter.python != python:
         raise ExhumeError(f"interpreter {interpreter.path} is Python {interpreter.version}, not {python}")
-    tool_python = tool_env(interpreter, index=source.url, root=root, build_tools=build_tools)
     spec = tool_spec(python)
 
     floors, held = _build_backend_floor(source, as_of)
@@ -255,6 +259,15 @@ def compile_lock(
             lines = f"-c {CONSTRAINTS_NAME}\n" + lines
         (work / "requirements.in").write_text(lines, encoding="utf-8")
         with DateFilteredIndex(as_of, client=source, target=target, floors=floors) as view:
+            # What old setup scripts need comes from the view: their own dependencies are of the date too.
+            tool_python = tool_env(
+                interpreter,
+                index=source.url,
+                root=root,
+                build_tools=build_tools,
+                build_index=view.url,
+                build_key=f"{as_of.isoformat()} {source.url}",
+            )
             argv = [
                 str(tool_python),
                 "-m",

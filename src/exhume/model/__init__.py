@@ -22,13 +22,14 @@ from exhume.model.facts import (
     WarningCode,
 )
 from exhume.model.infer import Constraint, Evidence, Inference, Unresolved
-from exhume.model.lock import LockOutcome, LockResult, Output, Pin
+from exhume.model.lock import BuildRequirement, LockOutcome, LockResult, Output, Pin
 from exhume.model.repair import Repair, repaired_python
 from exhume.model.scan import AsOf, DistributionUse, ModuleKind, ModuleUse, ScanResult
 
 __all__ = [
     "ApiRef",
     "AsOf",
+    "BuildRequirement",
     "Constraint",
     "DeclaredRequirement",
     "DistributionUse",

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from packaging.utils import canonicalize_name
 from packaging.version import Version
 
 from exhume.model.infer import Inference
 from exhume.model.scan import ScanResult
 
-__all__ = ["LockOutcome", "LockResult", "Output", "Pin"]
+__all__ = ["BuildRequirement", "LockOutcome", "LockResult", "Output", "Pin"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -75,6 +77,42 @@ class LockResult:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class BuildRequirement:
+    """A distribution an old sdist's setup script imports before it declares anything (pycocotools 2.0.0's
+    ``from Cython.Build import cythonize``), so it must be installed where pip reads and builds that sdist.
+
+    ``requirement`` is what was installed there (``numpy==1.14.3``); ``needed_by`` the sdist whose setup script
+    failed without it; ``evidence`` the line of the failure; ``reason`` how the version was chosen."""
+
+    requirement: str
+    needed_by: str
+    evidence: str
+    reason: str
+
+    @property
+    def distribution(self) -> str:
+        return canonicalize_name(re.split(r"[=<>!~ ;\[]", self.requirement, maxsplit=1)[0])
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict; :meth:`from_dict` reads it back."""
+        return {
+            "requirement": self.requirement,
+            "needed_by": self.needed_by,
+            "evidence": self.evidence,
+            "reason": self.reason,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> BuildRequirement:
+        return cls(
+            requirement=str(data["requirement"]),
+            needed_by=str(data["needed_by"]),
+            evidence=str(data["evidence"]),
+            reason=str(data["reason"]),
+        )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Output:
     """One file exhume writes: its name in the output folder and its whole text."""
 
@@ -91,5 +129,7 @@ class LockOutcome:
     command: str = ""
     #: What old sdists of the lock need where pip builds them; written to BUILD_CONSTRAINTS_NAME when any.
     build_constraints: tuple[str, ...] = ()
+    #: What old sdists' setup scripts import before declaring it; their hashed lock is BUILD_REQUIREMENTS_NAME.
+    build_requirements: tuple[BuildRequirement, ...] = ()
     #: The files of the lock, not yet written (``written`` lists them once they are).
     outputs: tuple[Output, ...] = ()

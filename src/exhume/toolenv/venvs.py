@@ -19,7 +19,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 from packaging.utils import canonicalize_name
@@ -218,21 +218,26 @@ def tool_env(
     index: str | None = None,
     root: Path | None = None,
     build_tools: Sequence[str] = (),
+    build_index: str | None = None,
+    build_key: str = "",
 ) -> Path:
     """The Python of a cached virtual environment made with ``interpreter`` and holding the pip-tools that
     runs there; made (from the real index ``index``, default the user's) on first use.
 
     ``build_tools`` are requirements installed last, for the setup scripts pip runs there to read an old sdist's
-    metadata (``setuptools<46`` for one that imports ``setuptools.Feature``); each set gets its own environment.
+    metadata (``setuptools<46`` for one that imports ``setuptools.Feature``, ``numpy==1.11.1`` for one that
+    imports numpy); each set gets its own environment. They are installed from ``build_index`` when given (a
+    date-filtered view, so that what they pull in is of the lock's date too; ``build_key`` then names that date
+    in the cache key).
     The cache key is the interpreter's path and full version and the tool releases, so a rebuilt or
     upgraded interpreter gets a new environment. Raises :class:`ToolSetupError` when it cannot be made.
     """
     spec = tool_spec(interpreter.python)
-    if build_tools:
-        spec = replace(spec, requirements=(*spec.requirements, *sorted(build_tools)))
+    extras = sorted(build_tools)
     root = root if root is not None else cache_root()
     index = index if index is not None else IndexClient().url
-    key_text = json.dumps([str(interpreter.path), str(interpreter.version), list(spec.requirements)])
+    parts = [str(interpreter.path), str(interpreter.version), [*spec.requirements, *extras]]
+    key_text = json.dumps([*parts, build_key] if extras and build_key else parts)
     key = hashlib.sha256(key_text.encode()).hexdigest()[:16]
     env_dir = root / "tools" / f"py{interpreter.version}-{key}"
     marker = env_dir / ".exhume-tool.json"
@@ -256,10 +261,10 @@ def tool_env(
         # pip first, on its own: the pip-tools install must run under the pip it was made for.
         pip_reqs = [r for r in spec.requirements if canonicalize_name(r.split("==")[0]) == "pip"]
         others = [r for r in spec.requirements if r not in pip_reqs]
-        for group in (pip_reqs, others):
+        for group, source in ((pip_reqs, index), (others, index), (extras, build_index or index)):
             if not group:
                 continue
-            install = [str(python), "-m", "pip", "install", "--quiet", *_index_args(index), *group]
+            install = [str(python), "-m", "pip", "install", "--quiet", *_index_args(source), *group]
             proc = run_tool(install, env=isolated_pip_env(), timeout=INSTALL_TIMEOUT)
             if proc.returncode != 0:
                 raise ToolSetupError(
@@ -278,7 +283,7 @@ def tool_env(
                 {
                     "interpreter": str(interpreter.path),
                     "version": str(interpreter.version),
-                    "tools": list(spec.requirements),
+                    "tools": [*spec.requirements, *extras],
                 },
                 sort_keys=True,
             )
