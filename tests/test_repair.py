@@ -150,6 +150,30 @@ def test_build_log_old_setup_script_asks_for_old_setuptools_where_pip_builds() -
     assert repairs[0].key() == "build-constraint:setuptools<46"
 
 
+def test_setup_script_importing_numpy_while_pip_builds_it_is_a_build_requirement() -> None:
+    """hsi 0.6's build_ext command imports numpy only when pip builds the wheel (its metadata reads without it):
+    the repair is a build requirement named by distribution, with the sdist and the failing line, which the next
+    lock pins and installs before the lock."""
+    log = (
+        "  running build_ext\n"
+        "  Traceback (most recent call last):\n"
+        '    File "<string>", line 1, in <module>\n'
+        '    File "/tmp/pip-install-oLeClC/hsi/setup.py", line 55, in <module>\n'
+        "      ext_modules=[hsimodule],\n"
+        '    File "/x/lib/python2.7/distutils/cmd.py", line 326, in run_command\n'
+        '    File "/tmp/pip-install-oLeClC/hsi/setup.py", line 8, in run\n'
+        "      import numpy\n"
+        "  ImportError: No module named numpy\n"
+        "  ERROR: Failed building wheel for hsi\n"
+    )
+    repairs = repairs_for_build_log(log, pinned={}, has_compiler=True)
+    assert [r.key() for r in repairs] == ["build-requirement:numpy"]
+    need = repairs[0].build_requirement
+    assert need is not None
+    assert (need.requirement, need.needed_by, need.evidence) == ("numpy", "hsi", "ImportError: No module named numpy")
+    assert repairs[0].to_dict()["build_requirement"]["needed_by"] == "hsi"
+
+
 def test_build_log_missing_header_asks_for_dev_package() -> None:
     log = "src/_cffi_backend.c:15:10: fatal error: ffi.h: No such file or directory\n"
     repairs = repairs_for_build_log(log, pinned={}, has_compiler=True)

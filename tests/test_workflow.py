@@ -9,7 +9,6 @@ from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
-from exhume import workflow
 from exhume.errors import ProjectNotFound, ResolutionError
 from exhume.index import Project
 from exhume.lock import buildneeds
@@ -145,8 +144,8 @@ def test_a_setup_scripts_missing_import_becomes_a_build_requirement() -> None:
 def test_python2_message_maps_the_dotted_module_to_its_distribution() -> None:
     """2.7's "No module named Cython.Build" names a submodule without quotes: the import map gives cython,
     which has no release here (no index), so there is nothing to add."""
-    missing = workflow._MISSING_MODULE.search(COCO_27)
-    assert missing is not None and missing["module"] == "Cython.Build"
+    missing = buildneeds.missing_in_setup_script(COCO_27)
+    assert missing is not None and (missing.module, missing.sdist) == ("Cython.Build", "pycocotools")
     assert _build_requirement_for(ResolutionError("failed", tail=COCO_27), INFERENCE, (), _NoReleases()) is None
 
 
@@ -172,3 +171,26 @@ def test_needs_found_once_are_remembered_for_the_release(tmp_path: Path) -> None
     assert buildneeds.recall("3.6", "pycocotools", "2.0.1", root=tmp_path) == []
     (tmp_path / "build-requirements.json").write_text("not json", encoding="utf-8")
     assert buildneeds.recall("3.6", "pycocotools", "2.0.0", root=tmp_path) == []
+
+
+def test_setup_requires_that_easy_install_cannot_fetch_is_named_by_its_distribution() -> None:
+    """setuptools before 42 fetches setup_requires with easy_install, which takes the newest release whatever
+    the Python (pytest-runner 6.0.1 has no setup script): the distribution is named by the file it fetched, and
+    the sdist by the folder pip ran its setup script in."""
+    log = """\
+    ERROR: Command errored out with exit status 1:
+     command: /x/bin/python -c 'import sys, setuptools, tokenize' egg_info --egg-base /tmp/pip-pip-egg-info-fI
+         cwd: /tmp/pip-install-neRCuB/hsi/
+    Complete output (25 lines):
+    Traceback (most recent call last):
+      File "<string>", line 1, in <module>
+      File "/tmp/pip-install-neRCuB/hsi/setup.py", line 55, in <module>
+        ext_modules=[hsimodule],
+      File "/x/lib/python2.7/site-packages/setuptools/dist.py", line 581, in fetch_build_egg
+        return cmd.easy_install(req)
+    distutils.errors.DistutilsError: Couldn't find a setup script in /tmp/easy_install-8n6pSG/pytest-runner-6.0.1.tar.gz
+"""
+    missing = buildneeds.missing_in_setup_script(log)
+    assert missing is not None
+    assert (missing.distribution, missing.sdist) == ("pytest-runner", "hsi")
+    assert missing.evidence.endswith("pytest-runner-6.0.1.tar.gz")

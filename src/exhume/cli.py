@@ -56,6 +56,9 @@ def _cmd_scan(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
 def _lock_options(args: argparse.Namespace) -> Any:
     from datetime import datetime, timezone
 
+    from packaging.utils import canonicalize_name
+
+    from exhume.model import BuildRequirement
     from exhume.workflow import LockOptions, parse_pins
 
     as_of = None
@@ -72,6 +75,15 @@ def _lock_options(args: argparse.Namespace) -> Any:
         as_of=as_of,
         pins=parse_pins(args.pin),
         build_constraints=tuple(str(r) for r in parse_pins(args.build_constraint, flag="--build-constraint")),
+        build_requirements=tuple(
+            BuildRequirement(
+                requirement=canonicalize_name(r.name),
+                needed_by="the lock's sdists",
+                evidence="--build-requirement",
+                reason="given with --build-requirement",
+            )
+            for r in parse_pins(args.build_requirement, flag="--build-requirement")
+        ),
         pylock=getattr(args, "format", None) == "pylock",
         offline=args.offline,
         force=args.force,
@@ -224,6 +236,14 @@ def _add_lock_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="REQ",
         help="a build tool old sdists need where pip builds them, e.g. 'setuptools<58' (found on its own when a "
         "build fails)",
+    )
+    parser.add_argument(
+        "--build-requirement",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="a distribution old sdists' setup scripts import without declaring it, e.g. 'numpy': installed "
+        "before the lock (found on its own when a build fails)",
     )
     parser.add_argument("--offline", action="store_true", help="use cached index data only")
     parser.add_argument("--force", action="store_true", help="overwrite files exhume did not write")

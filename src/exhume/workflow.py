@@ -62,6 +62,9 @@ class LockOptions:
     allow_unresolved: bool = False
     #: Constraints for the environments pip builds sdists in (``setuptools<46``), found by a failed build.
     build_constraints: tuple[str, ...] = ()
+    #: What old sdists' setup scripts import undeclared, by distribution (``requirement`` unpinned): given with
+    #: ``--build-requirement`` or found by a failed build; the lock chooses each one's release.
+    build_requirements: tuple[BuildRequirement, ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -113,6 +116,8 @@ def regenerate_command(path: str, options: LockOptions, repairs: Sequence[Repair
             words += ["--pin", str(repair.requirement)]
     for constraint in options.build_constraints:
         words += ["--build-constraint", constraint]
+    for need in options.build_requirements:
+        words += ["--build-requirement", need.distribution]
     return shlex.join(words)
 
 
@@ -179,7 +184,9 @@ def plan_lock(
     yielded: set[str] = set()
     while True:
         try:
-            lock, build_tools, needs, constraints = _resolve(inference, command, options.build_constraints, index)
+            lock, build_tools, needs, constraints = _resolve(
+                inference, command, options.build_constraints, index, given=options.build_requirements
+            )
             break
         except ResolutionError as exc:
             retry = None
@@ -255,7 +262,12 @@ def write_lock(
 
 
 def _resolve(
-    inference: Inference, command: str, build_constraints: Sequence[str], index: IndexClient
+    inference: Inference,
+    command: str,
+    build_constraints: Sequence[str],
+    index: IndexClient,
+    *,
+    given: Sequence[BuildRequirement] = (),
 ) -> tuple[LockResult, list[str], list[BuildRequirement], str]:
     """The lock for ``inference``, the build tools and build requirements its sdists needed, and the
     constraints it was resolved under.
@@ -269,7 +281,7 @@ def _resolve(
     requirements_in = render_requirements_in(inference, command)
     constraints = render_constraints(inference)
     build_tools: list[str] = list(build_constraints)
-    needs: list[BuildRequirement] = []
+    needs = [_chosen(need, inference, index) for need in given]
     while True:
         try:
             lock = compile_lock(
@@ -309,9 +321,6 @@ def _resolve(
 #: setup script imports flotilla itself, which imports numpy, scipy, pandas, matplotlib … in turn).
 MAX_BUILD_REQUIREMENTS = 12
 
-_MISSING_MODULE = re.compile(r"(?:ImportError|ModuleNotFoundError): No module named '?(?P<module>[A-Za-z_][\w.]*)'?")
-_SETUP_FRAME = re.compile(r'File "(?P<path>[^"]*?)[/\\](?P<folder>[^/\\"]+)[/\\]setup\.py", line \d+')
-
 
 def _build_requirement_for(
     exc: ResolutionError, inference: Inference, have: Sequence[BuildRequirement], index: ReleaseSource
@@ -321,30 +330,31 @@ def _build_requirement_for(
     chooses. None when the failure is not that, or the distribution was already added (it did not help)."""
     if not _metadata_failed(exc):
         return None
-    frames = list(_SETUP_FRAME.finditer(exc.tail))
-    if not frames:
+    missing = buildneeds.missing_in_setup_script(exc.tail)
+    if missing is None:
         return None
-    missing = [m for m in _MISSING_MODULE.finditer(exc.tail) if m.start() > frames[0].start()]
-    if not missing:
-        return None
-    module = missing[-1]["module"]
     from exhume.knowledge.importmap import distributions_for
 
-    candidates = distributions_for(module)
+    candidates = distributions_for(missing.module)
     if not candidates:
         return None
-    distribution = candidates[0].distribution
-    folder = frames[-1]["folder"]
-    needed_by = canonicalize_name(re.sub(r"_[0-9a-f]{8,}$", "", re.sub(r"-\d[\w.]*$", "", folder)))
-    if distribution in {n.distribution for n in have} or distribution == needed_by:
+    distribution = missing.distribution or candidates[0].distribution
+    if distribution in {n.distribution for n in have} or distribution == missing.sdist:
         return None
     chosen = build_requirement(distribution, inference, index)
     if chosen is None:
         return None
     requirement, reason = chosen
-    return BuildRequirement(
-        requirement=requirement, needed_by=needed_by, evidence=missing[-1].group(0).strip(), reason=reason
-    )
+    return BuildRequirement(requirement=requirement, needed_by=missing.sdist, evidence=missing.evidence, reason=reason)
+
+
+def _chosen(need: BuildRequirement, inference: Inference, index: ReleaseSource) -> BuildRequirement:
+    """A build requirement given by distribution (a flag, a failed build), at the release
+    :func:`build_requirement` chooses for it (unpinned when it has none installable)."""
+    chosen = build_requirement(need.distribution, inference, index)
+    if chosen is None:
+        return need
+    return replace(need, requirement=chosen[0], reason=f"{chosen[1]}; {need.reason}")
 
 
 def _remembered(

@@ -239,6 +239,7 @@ def _apply(
     """Fold repairs into the next round: requirements and a Python into ``learnt`` (the next inference takes
     them with their evidence), system packages, the compiler flag and build constraints into the rest."""
     build_constraints = list(options.build_constraints)
+    build_requirements = list(options.build_requirements)
     for repair in repairs:
         tried.add(repair.key())
         if repair.requirement is not None:
@@ -251,6 +252,13 @@ def _apply(
             system = tuple(sorted({*system, repair.system_package}))
         elif repair.build_constraint is not None:
             build_constraints.append(repair.build_constraint)
+        elif repair.build_requirement is not None:
+            build_requirements.append(repair.build_requirement)
         elif repair.compiler:
             compiler = True
-    return replace(options, build_constraints=tuple(dict.fromkeys(build_constraints))), system, compiler
+    options = replace(
+        options,
+        build_constraints=tuple(dict.fromkeys(build_constraints)),
+        build_requirements=tuple({n.distribution: n for n in build_requirements}.values()),
+    )
+    return options, system, compiler

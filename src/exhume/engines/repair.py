@@ -18,7 +18,8 @@ from packaging.version import Version
 from exhume.engines.smoke import Outcome, Verdict
 from exhume.knowledge import breakages, importmap
 from exhume.knowledge.data import read_toml
-from exhume.model import Repair
+from exhume.lock.buildneeds import missing_in_setup_script
+from exhume.model import BuildRequirement, Repair
 
 if sys.version_info >= (3, 11):
     pass
@@ -200,6 +201,22 @@ def repairs_for_build_log(log: str, *, pinned: Mapping[str, Version], has_compil
         found = _package_for_header(header)
         if found is not None:
             repair = Repair(reason=f"{header} is missing: {found[1]}", check="build", system_package=found[0])
+            repairs.setdefault(repair.key(), repair)
+    missing = missing_in_setup_script(log)
+    if missing is not None:
+        # A setup script that imports what it never declares while pip builds it (hsi's build step imports
+        # numpy): installed before the lock, from the lock's hashed file of build requirements.
+        distribution = missing.distribution or importmap.distributions_for(missing.module)[0].distribution
+        if distribution != missing.sdist:
+            need = BuildRequirement(
+                requirement=distribution,
+                needed_by=missing.sdist,
+                evidence=missing.evidence,
+                reason="the build of the lock failed without it",
+            )
+            repair = Repair(
+                reason=f"{missing.sdist}'s setup script: {missing.evidence}", check="build", build_requirement=need
+            )
             repairs.setdefault(repair.key(), repair)
     for row in breakages.matching_error(log, installed=dict(pinned)):
         reason = f"known breakage {row.id}: {row.error} ({row.source})"

@@ -11,7 +11,9 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -19,13 +21,68 @@ from packaging.utils import canonicalize_name
 
 from exhume.toolenv.venvs import cache_root, file_lock
 
-__all__ = ["Need", "recall", "remember"]
+__all__ = ["Missing", "Need", "missing_in_setup_script", "recall", "remember"]
 
 _FILE = "build-requirements.json"
 _FORMAT = 1
 
 #: (distribution, evidence): what a release's setup script imports, and the failure that showed it.
 Need = tuple[str, str]
+
+
+_MISSING_MODULE = re.compile(r"(?:ImportError|ModuleNotFoundError): No module named '?(?P<module>[A-Za-z_][\w.]*)'?")
+_SETUP_FRAME = re.compile(r'File "(?P<path>[^"]*?)[/\\](?P<folder>[^/\\"]+)[/\\]setup\.py", line \d+')
+
+
+# setuptools before 42 fetches an sdist's ``setup_requires`` with easy_install, which knows nothing of
+# Requires-Python or of dates: it takes the newest release (pytest-runner 6.0.1, which has no setup script).
+_EASY_INSTALL = (
+    re.compile(
+        r"Couldn't find a setup script in \S*[/\\](?P<name>[^/\\\s]+?)-\d[^/\\\s]*?\.(?:tar\.gz|tar\.bz2|tgz|zip)"
+    ),
+    re.compile(r"No local packages or working download links found for (?P<name>[A-Za-z0-9][\w.-]*)"),
+)
+_CWD = re.compile(r"cwd: (?P<path>\S*?)[/\\](?P<folder>[^/\\\s]+)[/\\]?\s*$", re.MULTILINE)
+
+
+@dataclass(frozen=True, slots=True)
+class Missing:
+    """What an sdist's setup script failed to get: a module it imports, or (``distribution``) one of its
+    ``setup_requires`` that easy_install could not fetch; the sdist (its folder's project name) and the line
+    that says so."""
+
+    module: str
+    sdist: str
+    evidence: str
+    distribution: str | None = None
+
+
+def missing_in_setup_script(log: str) -> Missing | None:
+    """The module a setup script failed to import, from pip's output: the last ``No module named X`` after the
+    first frame of a ``setup.py`` in a traceback (pip 20.3's "No module named Cython.Build" as well as pip 21's
+    quoted form), or None when the log shows no such failure."""
+    frames = list(_SETUP_FRAME.finditer(log))
+    if not frames:
+        return None
+    sdist = _project(frames[-1]["folder"])
+    for pattern in _EASY_INSTALL:
+        fetched = [m for m in pattern.finditer(log) if m.start() > frames[0].start()]
+        if fetched:
+            cwd = [m for m in _CWD.finditer(log) if m.start() < fetched[-1].start()]
+            name = canonicalize_name(fetched[-1]["name"])
+            evidence = fetched[-1].group(0).strip()
+            return Missing(
+                module=name, sdist=_project(cwd[-1]["folder"]) if cwd else sdist, evidence=evidence, distribution=name
+            )
+    missing = [m for m in _MISSING_MODULE.finditer(log) if m.start() > frames[0].start()]
+    if not missing:
+        return None
+    return Missing(module=missing[-1]["module"], sdist=sdist, evidence=missing[-1].group(0).strip())
+
+
+def _project(folder: str) -> str:
+    """The project of pip's build folder: named after it, with a random suffix in newer pips (kivy_1f629a58…)."""
+    return canonicalize_name(re.sub(r"_[0-9a-f]{8,}$", "", re.sub(r"-\d[\w.]*$", "", folder)))
 
 
 def _path(root: Path | None) -> Path:

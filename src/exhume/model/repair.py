@@ -9,14 +9,17 @@ from typing import Any
 
 from packaging.requirements import Requirement
 
+from exhume.model.lock import BuildRequirement
+
 __all__ = ["Repair", "repaired_python"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Repair:
     """One change for the next round. Exactly one of ``requirement``, ``python``, ``system_package``,
-    ``build_constraint`` (a build tool for pip's sdist build environments) or ``compiler`` is set; ``reason``
-    cites the failure."""
+    ``build_constraint`` (a build tool for pip's sdist build environments), ``build_requirement`` (what an
+    sdist's setup script imports undeclared, by distribution name) or ``compiler`` is set; ``reason`` cites the
+    failure."""
 
     reason: str
     check: str
@@ -24,6 +27,7 @@ class Repair:
     python: str | None = None
     system_package: str | None = None
     build_constraint: str | None = None
+    build_requirement: BuildRequirement | None = None
     compiler: bool = False
 
     def key(self) -> str:
@@ -31,6 +35,8 @@ class Repair:
             return f"requirement:{self.requirement}"
         if self.build_constraint is not None:
             return f"build-constraint:{self.build_constraint}"
+        if self.build_requirement is not None:
+            return f"build-requirement:{self.build_requirement.distribution}"
         if self.python is not None:
             return f"python:{self.python}"
         if self.system_package is not None:
@@ -47,6 +53,8 @@ class Repair:
             data["system_package"] = self.system_package
         if self.build_constraint is not None:
             data["build_constraint"] = self.build_constraint
+        if self.build_requirement is not None:
+            data["build_requirement"] = self.build_requirement.to_dict()
         if self.compiler:
             data["compiler"] = True
         return data
