@@ -12,7 +12,7 @@ from packaging.version import Version
 from exhume.errors import ProjectNotFound, ResolutionError
 from exhume.index import Project
 from exhume.lock import buildneeds
-from exhume.model import Constraint, Evidence, Inference, Location, Repair
+from exhume.model import BuildRequirement, Constraint, Evidence, Inference, Location, Repair
 from exhume.workflow import LockOptions, _build_requirement_for, _explained, regenerate_command
 
 INFERENCE = Inference(
@@ -92,6 +92,14 @@ def test_regenerate_command_spells_a_build_rounds_repairs_as_flags() -> None:
     assert regenerate_command(".", options, repairs) == (
         "exhume lock . --python 2.7 --as-of 2018-03-15 --pin 'opencv-python<4'"
     )
+
+
+def test_build_requirements_of_a_build_round_are_spelt_as_flags() -> None:
+    """A build requirement a failed build found is part of the lock's inputs: the regenerate command names it,
+    so that the lock's header gives the same build requirements on another machine."""
+    need = BuildRequirement(requirement="numpy", needed_by="hsi", evidence="No module named numpy", reason="build")
+    options = LockOptions(as_of=datetime(2018, 8, 12, tzinfo=timezone.utc), build_requirements=(need,))
+    assert regenerate_command(".", options) == "exhume lock . --as-of 2018-08-12 --build-requirement numpy"
 
 
 # What pip-compile printed when pycocotools 2.0.0's setup script ran without numpy or Cython: pip 21.3 on
