@@ -174,6 +174,15 @@ def test_setup_script_importing_numpy_while_pip_builds_it_is_a_build_requirement
     assert repairs[0].to_dict()["build_requirement"]["needed_by"] == "hsi"
 
 
+def test_fortran_sources_without_a_compiler_ask_for_gfortran() -> None:
+    """pymc 2.3 builds its flib extension from Fortran with numpy.distutils, which names the missing compiler."""
+    log = "      warning: build_ext: f77_compiler=None is not available.\n" + (
+        "      error: extension 'pymc.flib' has Fortran sources but no Fortran compiler found\n"
+    )
+    repairs = repairs_for_build_log(log, pinned={}, has_compiler=True)
+    assert [r.system_package for r in repairs] == ["gfortran"]
+
+
 def test_build_log_missing_header_asks_for_dev_package() -> None:
     log = "src/_cffi_backend.c:15:10: fatal error: ffi.h: No such file or directory\n"
     repairs = repairs_for_build_log(log, pinned={}, has_compiler=True)

@@ -35,6 +35,8 @@ _MISSING_HEADER = re.compile(r"fatal error: ([\w/.+-]+\.h): No such file or dire
 _NO_COMPILER = re.compile(
     r"command '(gcc|cc|g\+\+|x86_64-linux-gnu-gcc)' failed|gcc: not found|unable to execute 'gcc'"
 )
+# numpy.distutils' message for an extension with Fortran sources (pymc 2.3's flib) when no compiler is found.
+_NO_FORTRAN = re.compile(r"has Fortran sources but no Fortran compiler found|don't know how to compile Fortran code")
 
 
 def _shared_libraries() -> dict[str, tuple[str, str]]:
@@ -197,6 +199,13 @@ def repairs_for_build_log(log: str, *, pinned: Mapping[str, Version], has_compil
     repairs: dict[str, Repair] = {}
     if _NO_COMPILER.search(log) and not has_compiler:
         repairs["compiler"] = Repair(reason="an sdist needs a C compiler to build", check="build", compiler=True)
+    if _NO_FORTRAN.search(log):
+        repair = Repair(
+            reason="an sdist has Fortran sources and no Fortran compiler was found",
+            check="build",
+            system_package="gfortran",
+        )
+        repairs[repair.key()] = repair
     for header in _MISSING_HEADER.findall(log):
         found = _package_for_header(header)
         if found is not None:
