@@ -168,6 +168,29 @@ def _result(kind: str, output: str, exit_code: int | None = 1) -> CheckResult:
             id="network",
         ),
         pytest.param(
+            _result(
+                "import",
+                "django.core.exceptions.ImproperlyConfigured: Requested setting INSTALLED_APPS, but settings are not "
+                "configured. You must either define the environment variable DJANGO_SETTINGS_MODULE or call "
+                "settings.configure() before accessing settings.",
+            ),
+            Verdict.NOT_OURS,
+            "reason",
+            "it needs Django settings (DJANGO_SETTINGS_MODULE) the code does not provide",
+            id="django_without_settings",
+        ),
+        pytest.param(
+            _result(
+                "first-party",
+                'File "/v/lib/python2.7/site-packages/pymongo/topology.py", line 97, in select_servers\n'
+                "pymongo.errors.ServerSelectionTimeoutError: localhost:27017: [Errno 111] Connection refused",
+            ),
+            Verdict.NOT_OURS,
+            "reason",
+            "it needs a service on this machine (a database, a broker) that is not running",
+            id="local_database_not_running",
+        ),
+        pytest.param(
             _result("first-party", "", exit_code=None),
             Verdict.NOT_OURS,
             "reason",

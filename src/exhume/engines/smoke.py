@@ -306,6 +306,16 @@ _NOT_OURS = (
         "it needs the network, which smoke tests turn off",
     ),
     (re.compile(r"TclError: no display|cannot connect to X server|DISPLAY"), "it needs a display"),
+    # Django's models and many apps read settings at import; a snippet or app without its settings module
+    # fails so under any environment.
+    (
+        re.compile(r"ImproperlyConfigured: Requested setting \w+, but settings are not configured|AppRegistryNotReady"),
+        "it needs Django settings (DJANGO_SETTINGS_MODULE) the code does not provide",
+    ),
+    (
+        re.compile(r"(localhost|127\.0\.0\.1):\d+: \[Errno 111\] Connection refused"),
+        "it needs a service on this machine (a database, a broker) that is not running",
+    ),
 )
 
 
