@@ -137,6 +137,18 @@ def test_build_log_without_compiler_asks_for_one() -> None:
     assert [r.compiler for r in repairs] == [True]
 
 
+def test_build_log_where_the_compiler_ran_asks_for_no_compiler() -> None:
+    """hsi's C++ source misses an OpenCV header: gcc ran and said so, so "command 'gcc' failed" is no sign of a
+    missing compiler (a C++ header has no row here either, so nothing is proposed)."""
+    log = (
+        "In file included from src/hsimage.cpp:1:\n"
+        "src/hsimage.h:35:10: fatal error: opencv2/core.hpp: No such file or directory\n"
+        "compilation terminated.\n"
+        "error: command 'gcc' failed with exit status 1\n"
+    )
+    assert repairs_for_build_log(log, pinned={}, has_compiler=False) == []
+
+
 def test_build_log_old_setup_script_asks_for_old_setuptools_where_pip_builds() -> None:
     """zope.interface 4.5's setup.py imports setuptools.Feature (removed in setuptools 46): the repair is a
     build constraint for pip's build environment, not a package of the environment."""

@@ -35,6 +35,9 @@ _MISSING_HEADER = re.compile(r"fatal error: ([\w/.+-]+\.h): No such file or dire
 _NO_COMPILER = re.compile(
     r"command '(gcc|cc|g\+\+|x86_64-linux-gnu-gcc)' failed|gcc: not found|unable to execute 'gcc'"
 )
+# The compiler's own diagnostics (``src/hsimage.h:35:10: fatal error: opencv2/core.hpp: …``): it is there and
+# ran, so "command 'gcc' failed" then says nothing about a missing compiler.
+_COMPILER_RAN = re.compile(r"^\s*\S+:\d+:(?:\d+:)? (?:fatal )?error: ", re.MULTILINE)
 # numpy.distutils' message for an extension with Fortran sources (pymc 2.3's flib) when no compiler is found.
 _NO_FORTRAN = re.compile(r"has Fortran sources but no Fortran compiler found|don't know how to compile Fortran code")
 
@@ -197,7 +200,7 @@ def propose_repairs(
 def repairs_for_build_log(log: str, *, pinned: Mapping[str, Version], has_compiler: bool) -> list[Repair]:
     """Repairs for a failed image build: a compiler or headers for an sdist, known build breakages."""
     repairs: dict[str, Repair] = {}
-    if _NO_COMPILER.search(log) and not has_compiler:
+    if _NO_COMPILER.search(log) and not has_compiler and not _COMPILER_RAN.search(log):
         repairs["compiler"] = Repair(reason="an sdist needs a C compiler to build", check="build", compiler=True)
     if _NO_FORTRAN.search(log):
         repair = Repair(
