@@ -123,8 +123,8 @@ def regenerate_command(path: str, options: LockOptions, repairs: Sequence[Repair
 
 def output_names(options: LockOptions) -> list[str]:
     """The files ``exhume lock`` may write, for the check that it may write them."""
-    names = ["requirements.in", CONSTRAINTS_NAME, "requirements.lock", "exhume-report.json", BUILD_CONSTRAINTS_NAME]
-    names.append(BUILD_REQUIREMENTS_NAME)
+    names = ["requirements.in", CONSTRAINTS_NAME, "requirements.lock", "exhume-report.json"]
+    names += [BUILD_CONSTRAINTS_NAME, BUILD_REQUIREMENTS_NAME]
     if options.pylock:
         names.append("pylock.toml")
     return names
@@ -281,7 +281,7 @@ def _resolve(
     requirements_in = render_requirements_in(inference, command)
     constraints = render_constraints(inference)
     build_tools: list[str] = list(build_constraints)
-    needs = [_chosen(need, inference, index) for need in given]
+    needs = [_chosen(need, inference, index) or need for need in given]
     while True:
         try:
             lock = compile_lock(
@@ -333,12 +333,7 @@ def _build_requirement_for(
     missing = buildneeds.missing_in_setup_script(exc.tail)
     if missing is None:
         return None
-    from exhume.knowledge.importmap import distributions_for
-
-    candidates = distributions_for(missing.module)
-    if not candidates:
-        return None
-    distribution = missing.distribution or candidates[0].distribution
+    distribution = missing.distribution
     if distribution in {n.distribution for n in have} or distribution == missing.sdist:
         return None
     chosen = build_requirement(distribution, inference, index)
@@ -348,12 +343,12 @@ def _build_requirement_for(
     return BuildRequirement(requirement=requirement, needed_by=missing.sdist, evidence=missing.evidence, reason=reason)
 
 
-def _chosen(need: BuildRequirement, inference: Inference, index: ReleaseSource) -> BuildRequirement:
-    """A build requirement given by distribution (a flag, a failed build), at the release
-    :func:`build_requirement` chooses for it (unpinned when it has none installable)."""
+def _chosen(need: BuildRequirement, inference: Inference, index: ReleaseSource) -> BuildRequirement | None:
+    """A build requirement known by distribution (a flag, a failed build, an earlier lock), at the release
+    :func:`build_requirement` chooses for it, its reason put first; None when it has none installable."""
     chosen = build_requirement(need.distribution, inference, index)
     if chosen is None:
-        return need
+        return None
     return replace(need, requirement=chosen[0], reason=f"{chosen[1]}; {need.reason}")
 
 
@@ -373,17 +368,15 @@ def _remembered(
         for distribution, evidence in buildneeds.recall(python, name, version):
             if distribution in {n.distribution for n in found}:
                 continue
-            chosen = build_requirement(distribution, inference, index)
+            earlier = BuildRequirement(
+                requirement=distribution,
+                needed_by=name,
+                evidence=evidence,
+                reason=f"found by an earlier lock of {name}=={version}",
+            )
+            chosen = _chosen(earlier, inference, index)
             if chosen is not None:
-                requirement, reason = chosen
-                found.append(
-                    BuildRequirement(
-                        requirement=requirement,
-                        needed_by=name,
-                        evidence=evidence,
-                        reason=f"{reason}; found by an earlier lock of {name}=={version}",
-                    )
-                )
+                found.append(chosen)
     return found
 
 

@@ -634,16 +634,17 @@ def _user_lock_code(
         "# each file must match the hash recorded when the lock was made.",
         f"COPY {lock_name} {workdir}/{lock_name}",
     ]
-    install = f"python -m pip install --no-cache-dir --no-deps --require-hashes -r {workdir}/{lock_name}"
+    pip = "python -m pip install --no-cache-dir --no-deps"
+    install = f"{pip} --require-hashes -r {workdir}/{lock_name}"
     if build_requirements:
-        first = f"python -m pip install --no-cache-dir --no-deps --require-hashes -r {workdir}/{build_requirements}"
+        first = f"{pip} --require-hashes -r {workdir}/{build_requirements}"
+        install = f"{pip} --no-build-isolation --require-hashes -r {workdir}/{lock_name}"
         lines += [
             "# What old sdists of the lock import in their setup scripts before declaring it (numpy, Cython), from",
             "# its own hashed lock, first; the lock is then built without build isolation so that they see it.",
             f"COPY {build_requirements} {workdir}/{build_requirements}",
             *_run([_PIP_ENV, first]),
         ]
-        install = install.replace(" --no-deps ", " --no-deps --no-build-isolation ")
     if build_constraints:
         lines += [
             "# Old sdists in the lock need build tools of their day where pip builds them (PIP_CONSTRAINT).",

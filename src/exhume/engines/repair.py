@@ -215,21 +215,19 @@ def repairs_for_build_log(log: str, *, pinned: Mapping[str, Version], has_compil
             repair = Repair(reason=f"{header} is missing: {found[1]}", check="build", system_package=found[0])
             repairs.setdefault(repair.key(), repair)
     missing = missing_in_setup_script(log)
-    if missing is not None:
-        # A setup script that imports what it never declares while pip builds it (hsi's build step imports
-        # numpy): installed before the lock, from the lock's hashed file of build requirements.
-        distribution = missing.distribution or importmap.distributions_for(missing.module)[0].distribution
-        if distribution != missing.sdist:
-            need = BuildRequirement(
-                requirement=distribution,
-                needed_by=missing.sdist,
-                evidence=missing.evidence,
-                reason="the build of the lock failed without it",
-            )
-            repair = Repair(
-                reason=f"{missing.sdist}'s setup script: {missing.evidence}", check="build", build_requirement=need
-            )
-            repairs.setdefault(repair.key(), repair)
+    # A setup script that imports what it never declares while pip builds it (hsi's build step imports numpy):
+    # installed before the lock, from the lock's hashed file of build requirements.
+    if missing is not None and missing.distribution != missing.sdist:
+        need = BuildRequirement(
+            requirement=missing.distribution,
+            needed_by=missing.sdist,
+            evidence=missing.evidence,
+            reason="the build of the lock failed without it",
+        )
+        repair = Repair(
+            reason=f"{missing.sdist}'s setup script: {missing.evidence}", check="build", build_requirement=need
+        )
+        repairs.setdefault(repair.key(), repair)
     for row in breakages.matching_error(log, installed=dict(pinned)):
         reason = f"known breakage {row.id}: {row.error} ({row.source})"
         if row.build:

@@ -19,6 +19,7 @@ from typing import Any
 
 from packaging.utils import canonicalize_name
 
+from exhume.knowledge.importmap import distributions_for
 from exhume.toolenv.venvs import cache_root, file_lock
 
 __all__ = ["Missing", "Need", "missing_in_setup_script", "recall", "remember"]
@@ -47,14 +48,14 @@ _CWD = re.compile(r"cwd: (?P<path>\S*?)[/\\](?P<folder>[^/\\\s]+)[/\\]?\s*$", re
 
 @dataclass(frozen=True, slots=True)
 class Missing:
-    """What an sdist's setup script failed to get: a module it imports, or (``distribution``) one of its
-    ``setup_requires`` that easy_install could not fetch; the sdist (its folder's project name) and the line
-    that says so."""
+    """What an sdist's setup script failed to get: a module it imports, or one of its ``setup_requires`` that
+    easy_install could not fetch (then ``module`` is that name); the distribution that provides it (the import
+    map's first candidate, or the name fetched), the sdist (its folder's project name) and the line that says so."""
 
     module: str
+    distribution: str
     sdist: str
     evidence: str
-    distribution: str | None = None
 
 
 def missing_in_setup_script(log: str) -> Missing | None:
@@ -72,12 +73,14 @@ def missing_in_setup_script(log: str) -> Missing | None:
             name = canonicalize_name(fetched[-1]["name"])
             evidence = fetched[-1].group(0).strip()
             return Missing(
-                module=name, sdist=_project(cwd[-1]["folder"]) if cwd else sdist, evidence=evidence, distribution=name
+                module=name, distribution=name, sdist=_project(cwd[-1]["folder"]) if cwd else sdist, evidence=evidence
             )
     missing = [m for m in _MISSING_MODULE.finditer(log) if m.start() > frames[0].start()]
     if not missing:
         return None
-    return Missing(module=missing[-1]["module"], sdist=sdist, evidence=missing[-1].group(0).strip())
+    module = missing[-1]["module"]
+    distribution = distributions_for(module)[0].distribution
+    return Missing(module=module, distribution=distribution, sdist=sdist, evidence=missing[-1].group(0).strip())
 
 
 def _project(folder: str) -> str:
