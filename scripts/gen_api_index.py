@@ -39,13 +39,11 @@ import concurrent.futures
 import datetime as dt
 import functools
 import gzip
-import io
 import json
 import os
 import re
 import sqlite3
 import sys
-import tarfile
 import time
 import zipfile
 from collections.abc import Iterator, MutableMapping, Sequence
@@ -55,9 +53,10 @@ from typing import Any
 from packaging.utils import canonicalize_name
 from packaging.version import Version
 
-from exhume.index import DistFile, IndexClient, RemoteZip, default_cache_dir, transport
+from exhume.index import DistFile, IndexClient, default_cache_dir, transport
 from exhume.knowledge.api import SUFFIX, read_header, write_index
-from exhume.knowledge.extract import ModuleSource, ReleaseApi, extract_release, select_modules
+from exhume.knowledge.extract import EXTRACTOR_VERSION, ModuleSource, ReleaseApi, extract_release
+from exhume.knowledge.ondemand import LINUX_X86_64, choose_file, cp_rank, read_members
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -67,12 +66,11 @@ else:  # pragma: no cover
 REPO = Path(__file__).resolve().parent.parent
 CONFIG = REPO / "src" / "exhume" / "resolvers" / "api-distributions.toml"
 DEFAULT_OUT = REPO / "src" / "exhume" / "resolvers" / "api"
-#: Bump when extraction output changes: cached extractions of an older version are redone (sources are kept).
-EXTRACT_VERSION = 12
+#: Cached extractions of an older extractor are redone (sources are kept).
+EXTRACT_VERSION = EXTRACTOR_VERSION
 #: Bump when the introspection probe changes (its results are kept apart: they cost a whole wheel download).
 INTROSPECT_VERSION = 3
 SDIST_MAX_MB = 80
-_LINUX = re.compile(r"^(manylinux\w*_x86_64|linux_x86_64)$")
 
 
 def work_dir() -> Path:
@@ -94,34 +92,6 @@ def log(msg: str) -> None:
 
 # --------------------------------------------------------------------------------------------------------------
 # Choosing a file per release
-
-
-def _cp(tag: str) -> int:
-    m = re.fullmatch(r"cp(\d)(\d+)", tag)
-    return int(m.group(1)) * 100 + int(m.group(2)) if m else -1
-
-
-def choose_file(files: Sequence[DistFile], sdist_max: int) -> DistFile | None:
-    """The file of one release to read: Linux x86_64 wheel (newest CPython), pure wheel, sdist, any wheel."""
-    wheels = [f for f in files if f.kind == "wheel"]
-    linux = [f for f in wheels if any(_LINUX.match(p) for p in f.platform_tags)]
-    if linux:
-        return max(linux, key=lambda f: (max(map(_cp, f.python_tags), default=-1), f.filename))
-    pure = [f for f in wheels if f.platform_tags == ("any",)]
-    if pure:
-        return max(pure, key=lambda f: f.filename)
-    sdists = [
-        f
-        for f in files
-        if f.kind == "sdist"
-        and f.filename.endswith((".tar.gz", ".tgz", ".zip", ".tar.bz2"))
-        and (f.size or 0) <= sdist_max
-    ]
-    if sdists:
-        return sorted(sdists, key=lambda f: (not f.filename.endswith(".tar.gz"), f.filename))[0]
-    if wheels:
-        return max(wheels, key=lambda f: (max(map(_cp, f.python_tags), default=-1), f.filename))
-    return None
 
 
 def plan_releases(
@@ -158,29 +128,19 @@ def _session() -> Any:
     return transport.new_session()
 
 
+@functools.lru_cache(maxsize=1)
+def _client() -> IndexClient:
+    """One index client per worker process (its reads of release files share one HTTP session)."""
+    return IndexClient()
+
+
 def _fetch_sources(f: DistFile, tops: list[str], dest: Path, *, prefer_stubs: bool = False) -> None:
     """Write the chosen Python members of a release file (and its compiled module list) to ``dest``.
 
     Wheels and zip sdists are read with ranged requests (only the members needed); tar sdists are downloaded whole
     (the caller has already applied the size cap).
     """
-    members: list[tuple[str, bytes]] = []
-    if f.filename.endswith((".whl", ".zip")):
-        rz = RemoteZip(f.url, session=_session(), size=f.size)
-        selected = select_modules(rz.namelist(), tops, prefer_stubs=prefer_stubs)
-        wanted = [path for path, kind, _ in selected.values() if kind != "so"]
-        members = list(rz.read_many(wanted))
-    else:
-        response = transport.get(_session(), f.url)
-        if response.status_code != 200:
-            raise RuntimeError(f"HTTP {response.status_code} for {f.filename}")
-        with tarfile.open(fileobj=io.BytesIO(response.content)) as tf:
-            infos = {m.name: m for m in tf.getmembers() if m.isfile()}
-            selected = select_modules(list(infos), tops, prefer_stubs=prefer_stubs)
-            for path, kind, _ in selected.values():
-                fh = tf.extractfile(infos[path]) if kind != "so" else None
-                if fh is not None:
-                    members.append((path, fh.read()))
+    members, selected = read_members(_client(), f, tops, limit=1 << 40, prefer_stubs=prefer_stubs)
     tmp = dest.with_suffix(".tmp")
     with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as out:
         for name, data in members:
@@ -416,10 +376,10 @@ def introspection_file(files: Sequence[DistFile], interpreters: dict[str, Path])
     """A Linux x86_64 wheel of the release whose CPython tag has an interpreter here (newest such tag)."""
     best = None
     for f in files:
-        if f.kind != "wheel" or not any(_LINUX.match(p) for p in f.platform_tags):
+        if f.kind != "wheel" or not any(LINUX_X86_64.match(p) for p in f.platform_tags):
             continue
         for tag in f.python_tags:
-            c = _cp(tag)
+            c = cp_rank(tag)
             if c < 0:
                 continue
             key = f"{c // 100}.{c % 100}"

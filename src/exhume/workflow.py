@@ -15,7 +15,8 @@ from packaging.utils import canonicalize_name
 
 from exhume.errors import ResolutionError, UnresolvedImports
 from exhume.index import IndexClient
-from exhume.infer import ReleaseSource, build_requirement, infer
+from exhume.infer import ReleaseSource, api_with, build_requirement, infer
+from exhume.knowledge.ondemand import NameReader
 from exhume.knowledge.providers import ProviderSearch
 from exhume.lock import buildneeds
 from exhume.lock.compile import BUILD_CONSTRAINTS_NAME, BUILD_REQUIREMENTS_NAME, CONSTRAINTS_NAME, compile_lock
@@ -77,6 +78,8 @@ class Session:
     scan: ScanResult
     index: IndexClient
     providers: ProviderSearch | None
+    #: Names of releases of distributions the shipped API index lacks, read when the code uses them.
+    names: NameReader
     platform: Platform
     available: frozenset[str]
     today: datetime
@@ -91,6 +94,7 @@ def open_session(path: str | Path, *, offline: bool = False, client: IndexClient
         scan=scan(root),
         index=index,
         providers=None if offline else ProviderSearch(index),
+        names=NameReader(index),
         platform=Platform.here(),
         available=frozenset(i.python for i in available_pythons()),
         today=datetime.now(timezone.utc),
@@ -158,6 +162,7 @@ def plan_lock(
         return infer(
             session.scan,
             releases=index,
+            api=api_with(session.names, options.as_of or session.scan.as_of.date),
             python=python,
             as_of=options.as_of,
             pins=options.pins,

@@ -38,6 +38,7 @@ from exhume.errors import InferenceError, ProjectNotFound
 from exhume.index import Project
 from exhume.knowledge import breakages as breakage_table
 from exhume.knowledge.data import read_toml
+from exhume.knowledge.ondemand import NameAnswer
 from exhume.knowledge.providers import Provider
 from exhume.knowledge.pythons import PYTHON_RELEASES, PYTHONS, Support, current_python, python_support
 from exhume.model import (
@@ -56,7 +57,16 @@ from exhume.target import Platform, Target
 
 log = logging.getLogger(__name__)
 
-__all__ = ["ApiAnswer", "ApiKnowledge", "ReleaseSource", "build_requirement", "infer", "range_specifier"]
+__all__ = [
+    "ApiAnswer",
+    "ApiKnowledge",
+    "NameSource",
+    "ReleaseSource",
+    "api_with",
+    "build_requirement",
+    "infer",
+    "range_specifier",
+]
 
 # Declarations from these sources say what the code needs; test and dev extras, prose and CI lines do not.
 _STRONG_SOURCES = frozenset({"requirements", "setup.py", "setup.cfg", "pyproject", "pipfile", "conda", "notebook"})
@@ -81,10 +91,19 @@ class ApiAnswer:
     unknown: frozenset[Version]
     specifier: str
     explanation: str
+    source: str = "API index"
 
 
 class ApiKnowledge(Protocol):
     def __call__(self, distribution: str, name: str, keywords: Sequence[str]) -> ApiAnswer | None: ...
+
+
+class NameSource(Protocol):
+    """Names of releases read on demand (:class:`exhume.knowledge.ondemand.NameReader`)."""
+
+    def which(
+        self, distribution: str, name: str, keywords: Sequence[str] = (), *, as_of: datetime | None = None
+    ) -> NameAnswer | None: ...
 
 
 def default_api(distribution: str, name: str, keywords: Sequence[str]) -> ApiAnswer | None:
@@ -102,6 +121,32 @@ def default_api(distribution: str, name: str, keywords: Sequence[str]) -> ApiAns
         specifier=str(result.specifier),
         explanation=result.explanation,
     )
+
+
+def api_with(names: NameSource | None, as_of: datetime | None) -> ApiKnowledge:
+    """The shipped API index, and for a distribution it does not cover, the names ``names`` reads from its
+    releases uploaded by ``as_of`` (all of them when None)."""
+    if names is None:
+        return default_api
+    from exhume.knowledge import api
+
+    shipped = frozenset(api.indexed_distributions())
+
+    def answer(distribution: str, name: str, keywords: Sequence[str]) -> ApiAnswer | None:
+        if canonicalize_name(distribution) in shipped:
+            return default_api(distribution, name, keywords)
+        found = names.which(distribution, name, keywords, as_of=as_of)
+        if found is None:
+            return None
+        return ApiAnswer(
+            versions=found.versions,
+            unknown=found.unknown,
+            specifier=found.specifier,
+            explanation=found.explanation,
+            source="names read on demand",
+        )
+
+    return answer
 
 
 @dataclass(slots=True, kw_only=True)
@@ -225,7 +270,7 @@ def _api_evidence(dist: _Dist, use: DistributionUse, scan: ScanResult, api: ApiK
             text=text,
             specifier=str(range_specifier(possible, dist.releases)) or answer.specifier,
             location=location,
-            source=f"API index: {answer.explanation}",
+            source=f"{answer.source}: {answer.explanation}",
         )
         answers.append((evidence, possible, known))
     if not answers:

@@ -48,6 +48,7 @@ __all__ = [
     "mask_to_ranges",
     "module_owner",
     "ranges_to_mask",
+    "release_status",
     "which_versions",
     "write_index",
 ]
@@ -508,6 +509,46 @@ def _keyword_status(
     return [(mask, "unknown")]
 
 
+def _masks(idx: _Index, dotted_name: str, kws: tuple[str, ...]) -> tuple[int, int, int, int]:
+    """(found, match, via_kwargs, unknown): the releases that have the name, that have it and accept every
+    keyword, that accept them only through ``**kwargs``, and where neither can be ruled out."""
+    resolved = idx.canon(dotted_name, idx.all_mask)
+    found = unknown = 0
+    for m, status, _, _ in resolved:
+        if status == _FOUND:
+            found |= m
+        elif status == _UNKNOWN:
+            unknown |= m
+    match, via_kwargs, kw_unknown = found, 0, 0
+    if kws:
+        match = 0
+        for m, status, entry, cname in resolved:
+            if status != _FOUND:
+                continue
+            for km, ks in _keyword_status(idx, entry, cname, m, kws):
+                if ks in ("ok", "kwargs"):
+                    match |= km
+                    if ks == "kwargs":
+                        via_kwargs |= km
+                elif ks != "no":
+                    kw_unknown |= km
+    return found, match, via_kwargs, (unknown | kw_unknown) & ~match
+
+
+@cache
+def _load_path(path: str) -> _Index:
+    return _Index(Path(path))
+
+
+def release_status(path: Path, dotted_name: str, keywords: Iterable[str] = ()) -> str:
+    """Whether the one-release index at ``path`` (written by :func:`write_index` for a release read on demand)
+    provides ``dotted_name`` and accepts all ``keywords``: ``"found"``, ``"absent"`` or ``"unknown"`` (a module
+    or class on the way has an incomplete name list, so absence is no evidence)."""
+    idx = _load_path(str(path))
+    _, match, _, unknown = _masks(idx, dotted_name, tuple(sorted(set(keywords))))
+    return _FOUND if match else _UNKNOWN if unknown else _ABSENT
+
+
 def which_versions(distribution: str, dotted_name: str, keywords: Iterable[str] = ()) -> WhichResult:
     """The releases of ``distribution`` that provide ``dotted_name`` and accept all ``keywords``.
 
@@ -519,32 +560,9 @@ def which_versions(distribution: str, dotted_name: str, keywords: Iterable[str] 
     """
     idx = _index_for(distribution)
     kws = tuple(sorted(set(keywords)))
-    resolved = idx.canon(dotted_name, idx.all_mask)
-    found = unknown = 0
-    for m, status, _, _ in resolved:
-        if status == _FOUND:
-            found |= m
-        elif status == _UNKNOWN:
-            unknown |= m
+    found, match, via_kwargs, unknown_all = _masks(idx, dotted_name, kws)
     if not found:
         raise UnknownNameError(idx.distribution, dotted_name, hint=_did_you_mean(idx, dotted_name))
-    match, via_kwargs, kw_no, kw_unknown = found, 0, 0, 0
-    if kws:
-        match = 0
-        for m, status, entry, cname in resolved:
-            if status != _FOUND:
-                continue
-            for km, ks in _keyword_status(idx, entry, cname, m, kws):
-                if ks == "ok":
-                    match |= km
-                elif ks == "kwargs":
-                    match |= km
-                    via_kwargs |= km
-                elif ks == "no":
-                    kw_no |= km
-                else:
-                    kw_unknown |= km
-    unknown_all = (unknown | kw_unknown) & ~match
     versions = _bits(match, idx.releases)
     rel = idx.releases
     first = versions[0] if versions else None

@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 __all__ = [
+    "EXTRACTOR_VERSION",
     "Entry",
     "ModuleSource",
     "ReleaseApi",
@@ -43,6 +44,10 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 Entry = tuple[Any, ...]
+
+#: Bump when extraction output changes: the builder's cached extractions and the names read on demand of an
+#: older version are redone.
+EXTRACTOR_VERSION = 12
 
 #: Dunder members kept in the index; other private names are dropped unless something public points at them.
 KEPT_DUNDERS = frozenset({"__init__", "__call__", "__new__", "__version__", "__getitem__", "__enter__"})
