@@ -12,6 +12,7 @@ images; cold means no image layers for that fixture yet.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 import shutil
@@ -56,17 +57,44 @@ def run(argv: list[str], env: dict[str, str]) -> Timing:
     return Timing(seconds=time.perf_counter() - started, status=proc.returncode, tail=tail[0][:160])
 
 
-def bench_locks(scratch: Path) -> list[tuple[str, Timing, Timing]]:
-    env = {**os.environ, "EXHUME_CACHE_DIR": str(scratch / "cache")}
+#: The resolvers compared, each with a cache of its own: pip-compile alone, and the default (uv where it can).
+RESOLVERS = ("pip-compile", "auto")
+
+
+@dataclass(frozen=True, slots=True)
+class LockRow:
+    fixture: str
+    python: str
+    resolver: str  # what made the default lock: uv, or pip-compile where uv does not resolve
+    times: dict[str, tuple[Timing, Timing]]  # resolver option -> (cold, warm)
+
+
+def _used(repo: Path) -> tuple[str, str]:
+    """The Python and resolver of the lock ``exhume lock`` wrote into ``repo``."""
+    try:
+        lock = json.loads((repo / "exhume-report.json").read_text(encoding="utf-8"))["lock"]
+        return lock["python"], lock.get("resolver", "pip-compile")
+    except (OSError, ValueError, KeyError, TypeError):
+        return "?", "?"
+
+
+def bench_locks(scratch: Path) -> list[LockRow]:
     rows = []
     for name, as_of in LOCKS.items():
-        repo = scratch / name
-        shutil.copytree(FIXTURES / name, repo)
-        argv = [_exhume(), "lock", str(repo), "--as-of", as_of, "--force"]
-        cold = run(argv, env)
-        warm = run(argv, env)
-        print(f"lock {name}: cold {cold.seconds:.1f}s warm {warm.seconds:.1f}s", file=sys.stderr)
-        rows.append((name, cold, warm))
+        times = {}
+        python = used = "?"
+        for resolver in RESOLVERS:
+            env = {**os.environ, "EXHUME_CACHE_DIR": str(scratch / f"cache-{resolver}")}
+            repo = scratch / resolver / name
+            shutil.copytree(FIXTURES / name, repo)
+            argv = [_exhume(), "lock", str(repo), "--as-of", as_of, "--force", "--resolver", resolver]
+            cold = run(argv, env)
+            warm = run(argv, env)
+            times[resolver] = (cold, warm)
+            if resolver == "auto":
+                python, used = _used(repo)
+            print(f"lock {name} ({resolver}): cold {cold.seconds:.1f}s warm {warm.seconds:.1f}s", file=sys.stderr)
+        rows.append(LockRow(fixture=name, python=python, resolver=used, times=times))
     return rows
 
 
@@ -94,22 +122,37 @@ def bench_build(scratch: Path) -> tuple[Timing, Timing] | None:
     return cold, code_only
 
 
-def render(locks: list[tuple[str, Timing, Timing]], build: tuple[Timing, Timing] | None) -> str:
+def render(locks: list[LockRow], build: tuple[Timing, Timing] | None) -> str:
     def cell(t: Timing) -> str:
         return f"{t.seconds:.1f} s" if t.status == 0 else f"failed (exit {t.status}: {t.tail})"
 
+    def ratio(row: LockRow, which: int) -> str:
+        base, ours = row.times["pip-compile"][which], row.times["auto"][which]
+        if base.status or ours.status or ours.seconds <= 0:
+            return "–"
+        return f"{base.seconds / ours.seconds:.1f}×"
+
     lines = [
         START,
-        "## Lock and build times (issues 4 and 5)",
+        "## Lock and build times (issues 4, 5 and 11)",
         "",
         f"- Machine: {os.cpu_count()} cores; load average at the end {os.getloadavg()[0]:.1f}.",
-        "- Lock: `exhume lock <fixture copy> --as-of <date> --force`. Cold = empty exhume cache (index pages, the "
-        "pip-compile tool environment of the target Python, lock results); warm = the same command again.",
+        "- Lock: `exhume lock <fixture copy> --as-of <date> --force --resolver R`, R = `pip-compile` and the "
+        "default `auto` (uv for Python 3.7 and later), one after the other on each fixture, each with its own "
+        "cache. Cold = empty exhume cache (index pages, the tool environment of the target Python, uv's cache, lock "
+        "results); warm = the same command again (the inputs' hash finds the lock in the result cache). pip's own "
+        "download cache is the machine's, as a user's would be.",
         "",
-        "| fixture | as of | cold | warm |",
-        "| --- | --- | --- | --- |",
+        "| fixture | as of | Python | default resolves with | pip-compile cold | warm | default cold | warm "
+        "| cold ratio | warm ratio |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
-    lines += [f"| {name} | {LOCKS[name]} | {cell(cold)} | {cell(warm)} |" for name, cold, warm in locks]
+    for row in locks:
+        (pc, pw), (ac, aw) = row.times["pip-compile"], row.times["auto"]
+        lines.append(
+            f"| {row.fixture} | {LOCKS[row.fixture]} | {row.python} | {row.resolver} | {cell(pc)} | {cell(pw)} "
+            f"| {cell(ac)} | {cell(aw)} | {ratio(row, 0)} | {ratio(row, 1)} |"
+        )
     lines.append("")
     if build is not None:
         cold, code_only = build

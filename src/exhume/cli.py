@@ -86,6 +86,7 @@ def _lock_options(args: argparse.Namespace) -> Any:
         ),
         pylock=getattr(args, "format", None) == "pylock",
         offline=args.offline,
+        resolver=args.resolver,
         force=args.force,
         allow_unresolved=args.allow_unresolved,
     )
@@ -244,6 +245,13 @@ def _add_lock_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="NAME",
         help="a distribution old sdists' setup scripts import without declaring it, e.g. 'numpy': installed "
         "before the lock (found on its own when a build fails)",
+    )
+    parser.add_argument(
+        "--resolver",
+        choices=("auto", "uv", "pip-compile"),
+        default="auto",
+        help="what resolves the lock (default auto: uv for Python 3.7 and later, pip-compile for 2.7 and 3.6 and "
+        "wherever uv fails)",
     )
     parser.add_argument("--offline", action="store_true", help="use cached index data only")
     parser.add_argument("--force", action="store_true", help="overwrite files exhume did not write")

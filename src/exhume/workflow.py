@@ -59,6 +59,8 @@ class LockOptions:
     pins: tuple[Requirement, ...] = ()
     pylock: bool = False
     offline: bool = False
+    #: ``auto`` (uv for Python 3.7 and later, pip-compile elsewhere and where uv fails), ``uv``, ``pip-compile``.
+    resolver: str = "auto"
     force: bool = False
     allow_unresolved: bool = False
     #: Constraints for the environments pip builds sdists in (``setuptools<46``), found by a failed build.
@@ -122,6 +124,8 @@ def regenerate_command(path: str, options: LockOptions, repairs: Sequence[Repair
         words += ["--build-constraint", constraint]
     for need in options.build_requirements:
         words += ["--build-requirement", need.distribution]
+    if options.resolver != "auto":
+        words += ["--resolver", options.resolver]
     return shlex.join(words)
 
 
@@ -190,7 +194,12 @@ def plan_lock(
     while True:
         try:
             lock, build_tools, needs, constraints = _resolve(
-                inference, command, options.build_constraints, index, given=options.build_requirements
+                inference,
+                command,
+                options.build_constraints,
+                index,
+                given=options.build_requirements,
+                resolver=options.resolver,
             )
             break
         except ResolutionError as exc:
@@ -238,7 +247,13 @@ def plan_lock(
         outputs.append(Output(name=BUILD_CONSTRAINTS_NAME, text=render_build_constraints(build_tools, command)))
     if needs:
         build_lock = _build_requirements_lock(
-            needs, build_tools=build_tools, lock=lock, inference=inference, command=command, index=index
+            needs,
+            build_tools=build_tools,
+            lock=lock,
+            inference=inference,
+            command=command,
+            index=index,
+            resolver=options.resolver,
         )
         outputs.append(Output(name=BUILD_REQUIREMENTS_NAME, text=render_build_requirements(build_lock, needs)))
     return LockOutcome(
@@ -273,6 +288,7 @@ def _resolve(
     index: IndexClient,
     *,
     given: Sequence[BuildRequirement] = (),
+    resolver: str = "auto",
 ) -> tuple[LockResult, list[str], list[BuildRequirement], str]:
     """The lock for ``inference``, the build tools and build requirements its sdists needed, and the
     constraints it was resolved under.
@@ -297,6 +313,7 @@ def _resolve(
                 constraints=constraints,
                 client=index,
                 build_tools=[*build_tools, *(n.requirement for n in needs)],
+                resolver=resolver,
             )
             return lock, build_tools, _remembered(needs, lock, inference, index), constraints
         except ResolutionError as exc:
@@ -393,6 +410,7 @@ def _build_requirements_lock(
     inference: Inference,
     command: str,
     index: IndexClient,
+    resolver: str = "auto",
 ) -> LockResult:
     """The hashed lock of what the lock's sdists need installed before pip reads or builds them: the build
     requirements at the lock's own versions where it has them (an extension is built against the numpy it runs
@@ -411,6 +429,7 @@ def _build_requirements_lock(
         header_command=command,
         constraints=constraints,
         client=index,
+        resolver=resolver,
     )
 
 

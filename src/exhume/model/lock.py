@@ -53,6 +53,8 @@ class LockResult:
     python: str
     as_of: datetime
     command: str
+    #: What resolved it: ``"uv"`` or ``"pip-compile"``.
+    resolver: str = "pip-compile"
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict; :meth:`from_dict` reads it back."""
@@ -62,6 +64,7 @@ class LockResult:
             "python": self.python,
             "as_of": self.as_of.isoformat(),
             "command": self.command,
+            "resolver": self.resolver,
         }
 
     @classmethod
@@ -73,6 +76,7 @@ class LockResult:
             python=data["python"],
             as_of=datetime.fromisoformat(data["as_of"]),
             command=data["command"],
+            resolver=data.get("resolver", "pip-compile"),
         )
 
 
