@@ -292,12 +292,7 @@ def compile_lock(
     spec = tool_spec(python)
     with tempfile.TemporaryDirectory(prefix="exhume-lock-") as tmp:
         work = Path(tmp)
-        lines = requirements_in if requirements_in.endswith("\n") or not requirements_in else requirements_in + "\n"
-        if constraints.strip():
-            # The name is the one `exhume lock` writes beside the lock, so the lock's `# via -c` lines are true.
-            (work / CONSTRAINTS_NAME).write_text(constraints, encoding="utf-8")
-            lines = f"-c {CONSTRAINTS_NAME}\n" + lines
-        (work / "requirements.in").write_text(lines, encoding="utf-8")
+        _write_inputs(work, requirements_in, constraints)
         with DateFilteredIndex(as_of, client=source, target=target, floors=floors) as view:
             # What old setup scripts need comes from the view: their own dependencies are of the date too.
             tool_python = tool_env(
@@ -356,6 +351,16 @@ def compile_lock(
             )
         body = _body(output.read_text(encoding="utf-8"))
     return _store(cached, body, header_command, target=target, as_of=as_of, resolver="pip-compile")
+
+
+def _write_inputs(work: Path, requirements_in: str, constraints: str) -> None:
+    """``requirements.in`` in ``work``, with a ``-c`` line for the constraints file beside it when there are any
+    (named as ``exhume lock`` writes it beside the lock, so the lock's ``# via -c`` lines are true)."""
+    lines = requirements_in if requirements_in.endswith("\n") or not requirements_in else requirements_in + "\n"
+    if constraints.strip():
+        (work / CONSTRAINTS_NAME).write_text(constraints, encoding="utf-8")
+        lines = f"-c {CONSTRAINTS_NAME}\n" + lines
+    (work / "requirements.in").write_text(lines, encoding="utf-8")
 
 
 def _store(cached: Path, body: str, command: str, *, target: Target, as_of: datetime, resolver: str) -> LockResult:
@@ -421,11 +426,7 @@ def _uv_compile(
     lock's body with only the hashes of files that install on the target. Raises :class:`ResolutionError`."""
     with tempfile.TemporaryDirectory(prefix="exhume-lock-") as tmp:
         work = Path(tmp)
-        lines = requirements_in if requirements_in.endswith("\n") or not requirements_in else requirements_in + "\n"
-        if constraints.strip():
-            (work / CONSTRAINTS_NAME).write_text(constraints, encoding="utf-8")
-            lines = f"-c {CONSTRAINTS_NAME}\n" + lines
-        (work / "requirements.in").write_text(lines, encoding="utf-8")
+        _write_inputs(work, requirements_in, constraints)
         argv = [
             uv,
             "pip",
