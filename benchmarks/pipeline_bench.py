@@ -35,6 +35,12 @@ LOCKS = {
     "python2-only": "2016-06-01",
     "notebooks-only": "2018-01-15",
 }
+# The same code dated later, where the Python of the date is 3.7 or newer and the default lock is uv's
+# (TensorFlow 1.15 on 3.7; the notebooks' stack on 3.8).
+LATER = {
+    "tf1-contrib": "2019-12-01",
+    "notebooks-only": "2020-06-01",
+}
 BASE = "exhume-local/python:{python}-slim"
 
 
@@ -64,6 +70,7 @@ RESOLVERS = ("pip-compile", "auto")
 @dataclass(frozen=True, slots=True)
 class LockRow:
     fixture: str
+    as_of: str
     python: str
     resolver: str  # what made the default lock: uv, or pip-compile where uv does not resolve
     times: dict[str, tuple[Timing, Timing]]  # resolver option -> (cold, warm)
@@ -80,12 +87,12 @@ def _used(repo: Path) -> tuple[str, str]:
 
 def bench_locks(scratch: Path) -> list[LockRow]:
     rows = []
-    for name, as_of in LOCKS.items():
+    for name, as_of in [*LOCKS.items(), *LATER.items()]:
         times = {}
         python = used = "?"
         for resolver in RESOLVERS:
             env = {**os.environ, "EXHUME_CACHE_DIR": str(scratch / f"cache-{resolver}")}
-            repo = scratch / resolver / name
+            repo = scratch / resolver / as_of / name
             shutil.copytree(FIXTURES / name, repo)
             argv = [_exhume(), "lock", str(repo), "--as-of", as_of, "--force", "--resolver", resolver]
             cold = run(argv, env)
@@ -94,7 +101,7 @@ def bench_locks(scratch: Path) -> list[LockRow]:
             if resolver == "auto":
                 python, used = _used(repo)
             print(f"lock {name} ({resolver}): cold {cold.seconds:.1f}s warm {warm.seconds:.1f}s", file=sys.stderr)
-        rows.append(LockRow(fixture=name, python=python, resolver=used, times=times))
+        rows.append(LockRow(fixture=name, as_of=as_of, python=python, resolver=used, times=times))
     return rows
 
 
@@ -150,7 +157,7 @@ def render(locks: list[LockRow], build: tuple[Timing, Timing] | None) -> str:
     for row in locks:
         (pc, pw), (ac, aw) = row.times["pip-compile"], row.times["auto"]
         lines.append(
-            f"| {row.fixture} | {LOCKS[row.fixture]} | {row.python} | {row.resolver} | {cell(pc)} | {cell(pw)} "
+            f"| {row.fixture} | {row.as_of} | {row.python} | {row.resolver} | {cell(pc)} | {cell(pw)} "
             f"| {cell(ac)} | {cell(aw)} | {ratio(row, 0)} | {ratio(row, 1)} |"
         )
     lines.append("")

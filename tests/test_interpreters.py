@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import stat
+import sys
 from pathlib import Path
 
 import pytest
@@ -223,3 +225,31 @@ def test_real_discovery(python: str) -> None:
 def test_real_available_pythons_include_27_and_37() -> None:
     versions = {i.python for i in available_pythons()}
     assert {"2.7", "3.7"} <= versions
+
+
+def test_probe_answers_of_binaries_are_remembered_and_scripts_are_not(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from exhume.toolenv import interpreters
+
+    monkeypatch.setenv("EXHUME_CACHE_DIR", str(tmp_path / "cache"))
+    binary = Path(sys.executable).resolve()
+    shim = tmp_path / "python3.99"
+    shim.write_text(f'#!/bin/sh\nexec {binary} "$@"\n')
+    shim.chmod(0o755)
+    memo = interpreters._ProbeMemo()
+    first = memo.probe(binary)
+    assert first is not None and memo.probe(shim) == first
+    memo.save()
+    stored = json.loads((tmp_path / "cache" / "interpreters.json").read_text())
+    assert len(stored) == 1 and str(binary) in next(iter(stored))  # the binary, not the shim
+    # A later run answers the binary from the file without running it (a probe would fail here).
+    monkeypatch.setattr(interpreters, "probe", lambda path: None)
+    again = interpreters._ProbeMemo()
+    assert again.probe(binary) == first
+    assert again.probe(shim) is None
+    # The fingerprint of the candidates changes with a candidate's file, without running anything.
+    strategies = [interpreters.EnvVarStrategy({"EXHUME_PYTHON_3_99": str(shim)})]
+    before = interpreters.candidates_fingerprint(strategies=strategies)
+    shim.write_text(shim.read_text() + "# changed\n")
+    assert interpreters.candidates_fingerprint(strategies=strategies) != before

@@ -199,3 +199,31 @@ def test_sdist_whose_setup_script_imports_numpy_and_cython_gets_them_first(
     assert code == 0, out + err
     # The compiled extension imports in the first round: nothing was left for a repair to find.
     assert "first-party:masks: ok" in out and "round 2" not in out
+
+
+@pytest.mark.network
+def test_unchanged_repository_reads_its_plan_back(tf1_locked: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A second lock of an unchanged repository with the same options never infers or resolves: the plan is
+    read back under the hash of its inputs. Any change to what it follows from (here a new import) misses."""
+    from exhume import workflow
+
+    before = (tf1_locked / "requirements.lock").read_text()
+
+    def no_inference(*args: object, **kwargs: object) -> None:
+        raise AssertionError("inferred again")
+
+    monkeypatch.setattr(workflow, "infer", no_inference)
+    code, out, err = _run("lock", str(tf1_locked), "--as-of", AS_OF, "--format", "pylock")
+    assert code == 0, err
+    assert (tf1_locked / "requirements.lock").read_text() == before
+    assert "pinned with hashes" in out + err
+    (tf1_locked / "extra.py").write_text("import yaml\n")
+    try:
+        code, _, err = _run("lock", str(tf1_locked), "--as-of", AS_OF, "--format", "pylock")
+        assert code == 1 and "inferred again" in err
+        # Another option misses too.
+        (tf1_locked / "extra.py").unlink()
+        code, _, err = _run("lock", str(tf1_locked), "--as-of", "2018-03-16", "--format", "pylock")
+        assert code == 1 and "inferred again" in err
+    finally:
+        (tf1_locked / "extra.py").unlink(missing_ok=True)

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import functools
+import hashlib
+import json
 import logging
+import os
 import re
 import shlex
 from collections.abc import Collection, Iterable, Sequence
@@ -44,7 +48,8 @@ from exhume.model import (
 )
 from exhume.scan import scan
 from exhume.target import Platform
-from exhume.toolenv.interpreters import available_pythons
+from exhume.toolenv.interpreters import available_pythons, candidates_fingerprint
+from exhume.toolenv.venvs import cache_root
 
 log = logging.getLogger(__name__)
 
@@ -83,8 +88,27 @@ class Session:
     #: Names of releases of distributions the shipped API index lacks, read when the code uses them.
     names: NameReader
     platform: Platform
-    available: frozenset[str]
+    pythons: PythonsHere
     today: datetime
+
+    @property
+    def available(self) -> frozenset[str]:
+        """The ``X.Y`` of every Python with an interpreter here."""
+        return self.pythons.versions
+
+
+class PythonsHere:
+    """The Pythons with an interpreter on this machine, found when first asked for (every candidate is run),
+    so that a run that reads its plan from the cache never looks."""
+
+    def __init__(self, versions: Iterable[str] | None = None) -> None:
+        self._versions = frozenset(versions) if versions is not None else None
+
+    @property
+    def versions(self) -> frozenset[str]:
+        if self._versions is None:
+            self._versions = frozenset(i.python for i in available_pythons())
+        return self._versions
 
 
 def open_session(path: str | Path, *, offline: bool = False, client: IndexClient | None = None) -> Session:
@@ -98,7 +122,7 @@ def open_session(path: str | Path, *, offline: bool = False, client: IndexClient
         providers=None if offline else ProviderSearch(index),
         names=NameReader(index),
         platform=Platform.here(),
-        available=frozenset(i.python for i in available_pythons()),
+        pythons=PythonsHere(),
         today=datetime.now(timezone.utc),
     )
 
@@ -156,9 +180,113 @@ def plan_lock(
 ) -> LockOutcome:
     """Infer and resolve the lock for the session's scan, writing nothing: the outcome carries the files'
     texts (:attr:`LockOutcome.outputs`). ``repairs`` are what earlier build rounds proposed; ``path`` is the
-    repository as the user named it, for the regenerate command (default: the session's root)."""
+    repository as the user named it, for the regenerate command (default: the session's root).
+
+    The plan is kept in the lock cache under the hash of everything it follows from (:func:`plan_key`): the
+    scan's facts, the options, the repairs, the platform and Pythons here, the index, exhume's own code and
+    knowledge, and the date of the run where nothing else dates the code. A second run on an unchanged
+    repository reads it back instead of asking the index again."""
+    key = plan_key(session, options, path=path, repairs=repairs)
+    cached = _read_plan(key, session)
+    if cached is not None:
+        log.info("nothing the lock follows from changed: the plan is read from the cache")
+        return cached
+    outcome = _plan(session, options, path=path, repairs=tuple(repairs))
+    _write_plan(key, outcome)
+    return outcome
+
+
+#: Bump when what a cached plan holds changes.
+PLAN_FORMAT = 1
+
+
+@functools.cache
+def _code_fingerprint() -> str:
+    """exhume's own code and knowledge: every module of the package and the size and time of every data file."""
+    package = Path(__file__).resolve().parent
+    digest = hashlib.sha256()
+    for file in sorted(package.rglob("*")):
+        if file.suffix == ".py":
+            digest.update(file.read_bytes())
+        elif file.is_file() and "__pycache__" not in file.parts:
+            stat = file.stat()
+            digest.update(f"{file.relative_to(package)} {stat.st_size} {stat.st_mtime_ns}".encode())
+    return digest.hexdigest()
+
+
+def plan_key(session: Session, options: LockOptions, *, path: str | None, repairs: Sequence[Repair]) -> str:
+    """The hash of everything :func:`plan_lock`'s result follows from (see there)."""
+    dated = options.as_of is not None or session.scan.as_of.date is not None
+    inputs = {
+        "format": PLAN_FORMAT,
+        "code": _code_fingerprint(),
+        "scan": session.scan.to_dict(),
+        "options": {
+            "python": options.python,
+            "as_of": options.as_of.isoformat() if options.as_of else None,
+            "pins": [str(p) for p in options.pins],
+            "pylock": options.pylock,
+            "allow_unresolved": options.allow_unresolved,
+            "build_constraints": list(options.build_constraints),
+            "build_requirements": [b.to_dict() for b in options.build_requirements],
+            "resolver": options.resolver,
+            "output": str(options.output) if options.output else None,
+        },
+        "path": path if path is not None else str(session.root),
+        "repairs": [r.to_dict() for r in repairs],
+        "platform": [session.platform.arch, list(session.platform.glibc)],
+        "pythons": candidates_fingerprint(),
+        "index": session.index.url,
+        "today": None if dated else session.today.date().isoformat(),
+    }
+    return hashlib.sha256(json.dumps(inputs, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _plan_path(key: str) -> Path:
+    return cache_root() / "plans" / f"{key}.json"
+
+
+def _read_plan(key: str, session: Session) -> LockOutcome | None:
+    """The cached plan of ``key`` for this session's scan, or None (a cache that cannot be read is a miss)."""
+    try:
+        data = json.loads(_plan_path(key).read_text(encoding="utf-8"))
+        return LockOutcome(
+            scan=session.scan,
+            inference=Inference.from_dict(data["inference"]),
+            lock=LockResult.from_dict(data["lock"]),
+            command=data["command"],
+            build_constraints=tuple(data["build_constraints"]),
+            build_requirements=tuple(BuildRequirement.from_dict(b) for b in data["build_requirements"]),
+            outputs=tuple(Output(name=o["name"], text=o["text"]) for o in data["outputs"]),
+        )
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        if not isinstance(exc, FileNotFoundError):
+            log.info("cached plan %s unreadable: %s", key[:12], exc)
+        return None
+
+
+def _write_plan(key: str, outcome: LockOutcome) -> None:
+    data = {
+        "inference": outcome.inference.to_dict(),
+        "lock": outcome.lock.to_dict(),
+        "command": outcome.command,
+        "build_constraints": list(outcome.build_constraints),
+        "build_requirements": [b.to_dict() for b in outcome.build_requirements],
+        "outputs": [{"name": o.name, "text": o.text} for o in outcome.outputs],
+    }
+    target = _plan_path(key)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(data, sort_keys=True), encoding="utf-8")
+        os.replace(tmp, target)
+    except OSError as exc:
+        log.info("plan not cached: %s", exc)
+
+
+def _plan(session: Session, options: LockOptions, *, path: str | None, repairs: tuple[Repair, ...]) -> LockOutcome:
+    """:func:`plan_lock` without the cache."""
     index = session.index
-    repairs = tuple(repairs)
 
     def again(python: str | None = options.python, yield_declared: Collection[str] = ()) -> Inference:
         """Inference under the run's options, with the two things a retry changes: the Python it locks for

@@ -3,11 +3,16 @@
 pip-tools can only resolve for the interpreter it runs in, so locking for Python 3.7 needs a real 3.7. The
 search is an ordered chain of small strategies (explicit variable, PATH, pyenv, uv, asdf, conda, the Windows
 ``py`` launcher, the running interpreter), each proposing candidate paths; every candidate is run once to
-learn its real version, so a broken shim or a mislabelled directory is never taken.
+learn its real version, so a broken shim or a mislabelled directory is never taken. The answer of a real
+binary is remembered in ``<exhume cache>/interpreters.json`` under its resolved path, size and time; scripts
+(pyenv and asdf shims, whose answer depends on the folder they run in) are run every time.
 """
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import json
 import logging
 import os
 import re
@@ -22,6 +27,7 @@ from typing import Protocol
 
 from packaging.version import InvalidVersion, Version
 
+from exhume.index import default_cache_dir
 from exhume.target import parse_python
 
 __all__ = [
@@ -36,6 +42,7 @@ __all__ = [
     "Strategy",
     "UvStrategy",
     "available_pythons",
+    "candidates_fingerprint",
     "default_strategies",
     "find_interpreter",
     "probe",
@@ -290,6 +297,59 @@ def default_strategies(environ: Mapping[str, str] | None = None, home: Path | No
     ]
 
 
+def _probe_cache_file() -> Path:
+    return default_cache_dir().parent / "interpreters.json"
+
+
+def _binary_key(path: Path) -> str | None:
+    """What a probe of ``path`` can be remembered under: the binary it resolves to, with its size and time. A
+    script (a pyenv or asdf shim, whose answer depends on the folder it runs in) has none: it is run each time."""
+    try:
+        real = path.resolve()
+        with real.open("rb") as fh:
+            if fh.read(4) != b"\x7fELF":
+                return None
+        stat = real.stat()
+    except OSError:
+        return None
+    return f"{path}\0{real}\0{stat.st_size}\0{stat.st_mtime_ns}"
+
+
+class _ProbeMemo:
+    """Probe answers of real binaries, kept on disk between runs (a cache that cannot be read or written is
+    empty, never an error)."""
+
+    def __init__(self) -> None:
+        self.answers: dict[str, list[str]] = {}
+        self.changed = False
+        with contextlib.suppress(OSError, ValueError, TypeError):
+            data = json.loads(_probe_cache_file().read_text(encoding="utf-8"))
+            if isinstance(data, dict):
+                self.answers = {k: v for k, v in data.items() if isinstance(v, list) and len(v) == 2}
+
+    def probe(self, path: Path) -> tuple[Version, Path] | None:
+        key = _binary_key(path)
+        known = self.answers.get(key) if key is not None else None
+        if known is not None:
+            with contextlib.suppress(InvalidVersion):
+                return Version(known[0]), Path(known[1])
+        answer = probe(path)
+        if answer is not None and key is not None:
+            self.answers[key] = [str(answer[0]), str(answer[1])]
+            self.changed = True
+        return answer
+
+    def save(self) -> None:
+        if not self.changed:
+            return
+        target = _probe_cache_file()
+        with contextlib.suppress(OSError):
+            target.parent.mkdir(parents=True, exist_ok=True)
+            tmp = target.with_suffix(f".{os.getpid()}.tmp")
+            tmp.write_text(json.dumps(self.answers, sort_keys=True), encoding="utf-8")
+            os.replace(tmp, target)
+
+
 def probe(path: Path) -> tuple[Version, Path] | None:
     """Run ``path`` and return the full version and the executable it reports, or None when it is missing,
     not executable, fails, hangs past the timeout or prints something else."""
@@ -330,27 +390,52 @@ def find_interpreter(python: str, *, strategies: Iterable[Strategy] | None = Non
     major, minor = parse_python(python)
     wanted = f"{major}.{minor}"
     seen: set[Path] = set()
+    memo = _ProbeMemo()
+    try:
+        for strategy in default_strategies() if strategies is None else strategies:
+            for candidate in strategy.candidates(wanted):
+                path = Path(os.path.abspath(candidate))
+                if path in seen:
+                    continue
+                seen.add(path)
+                answer = memo.probe(path)
+                if answer is None:
+                    continue
+                version, real = answer
+                if (version.major, version.minor) != (major, minor):
+                    log.debug("%s (from %s) is Python %s, not %s", path, strategy.name, version, wanted)
+                    continue
+                log.debug("found Python %s at %s (%s)", version, path, strategy.name)
+                return Interpreter(path=real, version=version, source=strategy.name)
+        return None
+    finally:
+        memo.save()
+
+
+def candidates_fingerprint(*, strategies: Iterable[Strategy] | None = None) -> str:
+    """A hash of what :func:`available_pythons` follows from, found without running anything: every candidate's
+    path with its binary's identity (a script's own size and time), and the variables that steer shims."""
+    digest = hashlib.sha256()
+    for name in ("PYENV_VERSION", "ASDF_PYTHON_VERSION", "CONDA_PREFIX"):
+        digest.update(f"{name}={os.environ.get(name, '')}\0".encode())
     for strategy in default_strategies() if strategies is None else strategies:
-        for candidate in strategy.candidates(wanted):
+        for candidate in strategy.candidates(None):
             path = Path(os.path.abspath(candidate))
-            if path in seen:
-                continue
-            seen.add(path)
-            answer = probe(path)
-            if answer is None:
-                continue
-            version, real = answer
-            if (version.major, version.minor) != (major, minor):
-                log.debug("%s (from %s) is Python %s, not %s", path, strategy.name, version, wanted)
-                continue
-            log.debug("found Python %s at %s (%s)", version, path, strategy.name)
-            return Interpreter(path=real, version=version, source=strategy.name)
-    return None
+            key = _binary_key(path)
+            if key is None:
+                try:
+                    stat = path.stat()
+                    key = f"{path}\0{stat.st_size}\0{stat.st_mtime_ns}"
+                except OSError:
+                    key = f"{path}\0missing"
+            digest.update(key.encode() + b"\n")
+    return digest.hexdigest()
 
 
 def available_pythons(*, strategies: Iterable[Strategy] | None = None) -> list[Interpreter]:
     """One interpreter per ``X.Y`` found on this machine (the first the chain finds for it), sorted by
-    version. Every candidate is run (a few at a time), so this takes a moment on machines with many."""
+    version. Every candidate is run (a few at a time) unless it is a binary whose answer is remembered from an
+    earlier run (same file, size and time), so a first call takes a moment on machines with many."""
     proposed: list[tuple[Path, str]] = []
     seen: set[Path] = set()
     for strategy in default_strategies() if strategies is None else strategies:
@@ -359,8 +444,10 @@ def available_pythons(*, strategies: Iterable[Strategy] | None = None) -> list[I
             if path not in seen:
                 seen.add(path)
                 proposed.append((path, strategy.name))
+    memo = _ProbeMemo()
     with ThreadPoolExecutor(max_workers=8) as pool:
-        answers = list(pool.map(probe, [path for path, _ in proposed]))
+        answers = list(pool.map(memo.probe, [path for path, _ in proposed]))
+    memo.save()
     best: dict[tuple[int, int], Interpreter] = {}
     for (_, source), answer in zip(proposed, answers, strict=True):
         if answer is None:
