@@ -488,3 +488,21 @@ def test_build_requirement_is_the_codes_release_or_the_newest_wheel_of_the_date(
         "newest release uploaded by 2018-06-01 with a wheel for Python 3.6",
     )
     assert build_requirement("no-such-distribution", result, releases) is None
+
+
+def test_no_date_is_a_window_with_evidence_on_each_side(tmp_path: Path, releases: RecordedReleases) -> None:
+    """tf.contrib bounds the date from above (TensorFlow 2.0.0); an f-string from below (Python 3.6's release)."""
+    files = dict(TF1, **{"report.py": "name = 'x'\nprint(f'{name}')\n"})
+    result = infer(scan(_tree(tmp_path, files)), releases=releases)
+    assert datetime(2016, 12, 23, tzinfo=timezone.utc) <= result.as_of < datetime(2019, 10, 1, tzinfo=timezone.utc)
+    assert "the day before tensorflow 2.0.0 was uploaded" in result.as_of_reason
+    assert "not before 2016-12-23 (f-string (report.py:2) needs Python 3.6)" in result.as_of_reason
+
+
+def test_no_upper_bound_keeps_today_and_names_the_lower(tmp_path: Path, releases: RecordedReleases) -> None:
+    files = {"run.py": "import six\nname = 'x'\nprint(f'{six.PY3} {name}')\n"}
+    today = datetime(2018, 3, 14, 15, 9, tzinfo=timezone.utc)
+    result = infer(scan(_tree(tmp_path, files)), releases=releases, today=today)
+    assert result.as_of == datetime(2018, 3, 14, tzinfo=timezone.utc)
+    assert "from above; not before 2016-12-23" in result.as_of_reason
+    assert "today's date was used" in result.as_of_reason

@@ -202,11 +202,15 @@ def test_sdist_whose_setup_script_imports_numpy_and_cython_gets_them_first(
 
 
 @pytest.mark.network
-def test_unchanged_repository_reads_its_plan_back(tf1_locked: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A second lock of an unchanged repository with the same options never infers or resolves: the plan is
-    read back under the hash of its inputs. Any change to what it follows from (here a new import) misses."""
+def test_unchanged_repository_reads_its_plan_back(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The lock after the first of an unchanged repository with the same options never infers or resolves (the
+    files the first one wrote are no change): the plan is read back under the hash of its inputs. Any change to
+    what it follows from (here a new import, then another date) misses."""
     from exhume import workflow
 
+    tf1_locked = _copy("tf1-contrib", tmp_path)
+    code, _, err = _run("lock", str(tf1_locked), "--as-of", AS_OF, "--format", "pylock")
+    assert code == 0, err
     before = (tf1_locked / "requirements.lock").read_text()
 
     def no_inference(*args: object, **kwargs: object) -> None:

@@ -220,7 +220,9 @@ def plan_key(session: Session, options: LockOptions, *, path: str | None, repair
     inputs = {
         "format": PLAN_FORMAT,
         "code": _code_fingerprint(),
-        "scan": session.scan.to_dict(),
+        # Every fact of the scan, but not how many files of each kind it saw: exhume's own outputs are counted
+        # there (and read as nothing), so the run after the first would never find the first one's plan.
+        "scan": {k: v for k, v in session.scan.to_dict().items() if k != "files"},
         "options": {
             "python": options.python,
             "as_of": options.as_of.isoformat() if options.as_of else None,

@@ -834,7 +834,8 @@ def _as_of(scan: ScanResult, dists: Sequence[_Dist], given: datetime | None, tod
             timezone.utc
         ), f"from git: {scan.as_of.reason} ({(scan.as_of.commit or '')[:12]})"
     # No date: the code was written while every name it uses existed, so before the first release that
-    # removed one of them.
+    # removed one of them (the upper end), and after the newest of the releases and Pythons that first had
+    # what it uses (the lower end).
     deadline: tuple[datetime, str] | None = None
     for dist in dists:
         if not dist.feasible or dist.confidence == "low":
@@ -846,13 +847,43 @@ def _as_of(scan: ScanResult, dists: Sequence[_Dist], given: datetime | None, tod
         when = dist.project.upload_time(later[0])
         if when is not None and (deadline is None or when < deadline[0]):
             deadline = (when, f"{dist.name} {later[0]}")
+    floor = _date_floor(scan, dists)
+    since = f"; not before {floor[0].date()} ({floor[1]})" if floor is not None else ""
+    now = today.astimezone(timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
     if deadline is not None:
+        clash = ""
+        if floor is not None and floor[0] >= deadline[0]:
+            clash = " (the two ends cross: names of different eras; the upper end is kept)"
         return deadline[0] - timedelta(days=1), (
             f"no git history; inferred from the API evidence: the day before {deadline[1]} was uploaded, the first "
-            "release that lacks a name the code uses"
+            f"release that lacks a name the code uses{since}{clash}"
         )
-    now = today.astimezone(timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
+    if floor is not None:
+        return now, (f"no git history and no API evidence bounds the date from above{since}; today's date was used")
     return now, "no git history and no API evidence bounds the date; today's date was used"
+
+
+def _date_floor(scan: ScanResult, dists: Sequence[_Dist]) -> tuple[datetime, str] | None:
+    """The latest date the code cannot predate, and why: the release of the oldest Python its syntax needs
+    (f-strings: 3.6), and for each distribution whose names bound its releases, the upload of the oldest
+    release that may provide them all."""
+    floor: tuple[datetime, str] | None = None
+    for feature in scan.syntax:
+        needed = [v for v in PYTHONS if feature.python.contains(f"{v}.0") or feature.python.contains(v)]
+        if needed and needed[0] != PYTHONS[0]:
+            when = PYTHON_RELEASES[needed[0]]
+            if floor is None or when > floor[0]:
+                floor = (when, f"{feature.feature} ({feature.location}) needs Python {needed[0]}")
+    for dist in dists:
+        if not dist.feasible or dist.confidence == "low":
+            continue
+        if not any(e.kind in ("api", "keyword") and e.used for e in dist.evidence):
+            continue
+        first = min(dist.feasible)
+        uploaded = dist.project.upload_time(first)
+        if uploaded is not None and (floor is None or uploaded > floor[0]):
+            floor = (uploaded, f"{dist.name} {first} is the oldest release with every name the code uses")
+    return floor
 
 
 def _constraint(dist: _Dist, python: str, as_of: datetime) -> Constraint:
