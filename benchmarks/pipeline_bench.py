@@ -147,8 +147,10 @@ def render(locks: list[LockRow], build: tuple[Timing, Timing] | None) -> str:
         "- Lock: `exhume lock <fixture copy> --as-of <date> --force --resolver R`, R = `pip-compile` and the "
         "default `auto` (uv for Python 3.7 and later), one after the other on each fixture, each with its own "
         "cache. Cold = empty exhume cache (index pages, the tool environment of the target Python, uv's cache, lock "
-        "results); warm = the same command again (the inputs' hash finds the lock in the result cache). pip's own "
-        "download cache is the machine's, as a user's would be.",
+        "results); warm = the same command again (the hash of the plan's inputs finds it in the plan cache: no "
+        "inference, no index request). pip's own "
+        "download cache is the machine's, as a user's would be, and the second command on a fixture finds it warm: "
+        "where both resolve with pip-compile, the difference is that and the machine's load.",
         "",
         "| fixture | as of | Python | default resolves with | pip-compile cold | warm | default cold | warm "
         "| cold ratio | warm ratio |",
