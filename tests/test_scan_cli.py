@@ -188,3 +188,54 @@ def test_files_exhume_wrote_are_not_evidence(tmp_path: Path) -> None:
     result = scan_tree(tmp_path)
     assert [(d.location.path, d.text) for d in result.declared] == [("requirements.txt", "numpy>=1.10")]
     assert result.python == ()
+
+
+def _age(root: Path, seconds: float = 60.0) -> None:
+    """Date every file of the tree ``seconds`` back, as files are that were not just written."""
+    import os
+    import time
+
+    when = time.time() - seconds
+    for path in root.rglob("*"):
+        os.utime(path, (when, when))
+
+
+def test_unchanged_tree_is_not_read_again(tf1: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The tree cache: a second scan of an unchanged tree reads no file, and its output is the same bytes;
+    a file that changes (another size or time) makes the next scan read again."""
+    import exhume.scan as scanning
+
+    cache = tmp_path / "cache"
+    _age(tf1)
+    first = scan(tf1, cache_dir=cache)
+    assert first.fingerprint
+
+    def no_reading(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a file was read")
+
+    monkeypatch.setattr(scanning, "read_file", no_reading)
+    again = scan(tf1, cache_dir=cache)
+    assert again == first and again.fingerprint == first.fingerprint
+    # The command line keeps the rendering too, and gives it back without scanning.
+    monkeypatch.undo()
+    monkeypatch.setenv("EXHUME_CACHE_DIR", str(tmp_path / "cli-cache"))
+    code, out, err = run(["scan", str(tf1), "--format", "json", "-q"])
+    assert code == 0, err
+    monkeypatch.setattr(scanning, "read_file", no_reading)
+    code, cached, err = run(["scan", str(tf1), "--format", "json", "-q"])
+    assert code == 0, err
+    assert cached == out == render_json(first)
+
+    (tf1 / "model.py").write_text((tf1 / "model.py").read_text() + "\nimport yaml\n")
+    _age(tf1, 30.0)
+    with pytest.raises(AssertionError, match="a file was read"):
+        scan(tf1, cache_dir=cache)
+
+
+def test_a_tree_with_a_file_just_written_is_not_kept(tf1: Path, tmp_path: Path) -> None:
+    """A file written in the last moments may be written again in the same tick of the file system's clock
+    with the same size: such a state of the tree is never kept."""
+    cache = tmp_path / "cache"
+    (tf1 / "model.py").write_text((tf1 / "model.py").read_text() + "\n# just now\n")
+    assert scan(tf1, cache_dir=cache).fingerprint == ""
+    assert not (cache / "trees").exists()

@@ -38,17 +38,27 @@ def _write_output(text: str, output: str | None, stdout: TextIO) -> None:
 
 
 def _cmd_scan(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
-    from exhume.scan import scan
+    from exhume.scan import scan, tree_fingerprint
+    from exhume.scan.cache import TreeCache
     from exhume.scan.report import render_json, render_text
 
     progress = _progress_printer(stderr) if stderr.isatty() and not args.quiet else None
     from exhume.scan.cache import default_scan_cache_dir
 
     cache = None if args.no_cache else default_scan_cache_dir()
-    result = scan(Path(args.path), jobs=args.jobs, progress=progress, cache_dir=cache)
-    if progress is not None:
-        stderr.write("\r\033[K")
-    text = render_json(result, indent=args.indent) if args.format == "json" else render_text(result)
+    form = f"json{args.indent}" if args.format == "json" else "text"
+    root = Path(args.path)
+    text = None
+    if cache is not None and root.is_dir() and not args.no_cache:
+        # An unchanged tree: the rendering of its last scan, without reading a file.
+        text = TreeCache(cache).text(tree_fingerprint(root, cache), form)
+    if text is None:
+        result = scan(root, jobs=args.jobs, progress=progress, cache_dir=cache)
+        if progress is not None:
+            stderr.write("\r\033[K")
+        text = render_json(result, indent=args.indent) if args.format == "json" else render_text(result)
+        if cache is not None and result.fingerprint:
+            TreeCache(cache).store_text(result.fingerprint, form, text)
     _write_output(text, args.output, stdout)
     return ExitCode.OK
 

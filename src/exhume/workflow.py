@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
 import logging
@@ -18,6 +17,7 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
 from exhume.errors import ResolutionError, UnresolvedImports
+from exhume.fingerprint import code_fingerprint
 from exhume.index import IndexClient
 from exhume.infer import ReleaseSource, api_with, build_requirement, infer
 from exhume.knowledge.ondemand import NameReader
@@ -200,26 +200,12 @@ def plan_lock(
 PLAN_FORMAT = 1
 
 
-@functools.cache
-def _code_fingerprint() -> str:
-    """exhume's own code and knowledge: every module of the package and the size and time of every data file."""
-    package = Path(__file__).resolve().parent
-    digest = hashlib.sha256()
-    for file in sorted(package.rglob("*")):
-        if file.suffix == ".py":
-            digest.update(file.read_bytes())
-        elif file.is_file() and "__pycache__" not in file.parts:
-            stat = file.stat()
-            digest.update(f"{file.relative_to(package)} {stat.st_size} {stat.st_mtime_ns}".encode())
-    return digest.hexdigest()
-
-
 def plan_key(session: Session, options: LockOptions, *, path: str | None, repairs: Sequence[Repair]) -> str:
     """The hash of everything :func:`plan_lock`'s result follows from (see there)."""
     dated = options.as_of is not None or session.scan.as_of.date is not None
     inputs = {
         "format": PLAN_FORMAT,
-        "code": _code_fingerprint(),
+        "code": code_fingerprint(),
         # Every fact of the scan, but not how many files of each kind it saw: exhume's own outputs are counted
         # there (and read as nothing), so the run after the first would never find the first one's plan.
         "scan": {k: v for k, v in session.scan.to_dict().items() if k != "files"},

@@ -163,6 +163,9 @@ class ScanResult:
     first_party: tuple[str, ...] = field(default=())
     # Relative paths of the Python source files read (not notebooks), for smoke tests of first-party modules.
     sources: tuple[str, ...] = field(default=())
+    #: The tree cache's key for the state of the tree this scan is of ("" without a cache): not a fact, so
+    #: neither compared nor written out.
+    fingerprint: str = field(default="", compare=False)
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -9,19 +9,22 @@ Bad input never stops a scan: each problem is a warning with its location.
 from __future__ import annotations
 
 import os
+import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import replace
 from pathlib import Path
 
 from exhume.errors import InputError
 from exhume.marker import written_by_exhume
-from exhume.model import DeclaredRequirement, FileFacts, Location, ScanResult, ScanWarning, WarningCode
+from exhume.model import AsOf, DeclaredRequirement, FileFacts, Location, ScanResult, ScanWarning, WarningCode
+from exhume.scan.cache import TreeCache
 from exhume.scan.classify import FirstParty, classify
 from exhume.scan.gitdate import as_of_date
-from exhume.scan.walk import FileKind, SourceFile, walk
+from exhume.scan.walk import FileKind, SourceFile, WalkResult, walk
 
-__all__ = ["MAX_NOTEBOOK_BYTES", "MAX_SOURCE_BYTES", "ScanResult", "scan"]
+__all__ = ["MAX_NOTEBOOK_BYTES", "MAX_SOURCE_BYTES", "ScanResult", "scan", "tree_fingerprint"]
 
 # Larger files are generated (vendored bundles, data dumped as code) and would cost more than they tell.
 MAX_SOURCE_BYTES = 5 * 1024 * 1024
@@ -42,7 +45,9 @@ def scan(
 
     ``jobs`` is the number of worker processes (default: the CPU count; 1 reads in this process).
     ``cache_dir`` keeps each Python file's and notebook's reader result by content, so a second scan reads
-    only what changed (None: no cache).
+    only what changed, and the whole result under the tree's state (every file's path, size and modification
+    time, the git date, exhume's code: :class:`TreeCache`), so a scan of an unchanged tree reads nothing (None:
+    no cache).
     ``progress(done, total)`` is called as files are read. Raises :class:`InputError` only when ``root``
     is not a folder; everything wrong inside the tree becomes a warning in the result.
     """
@@ -54,6 +59,15 @@ def scan(
         raise InputError(f"{root}: not a folder", hint="exhume scans a repository folder")
     root = root.resolve()
     walked = walk(root, is_declaration=declared.is_declaration_file)
+    as_of = as_of_date(root)
+    trees = TreeCache(cache_dir) if cache_dir is not None and not _racy(walked) else None
+    key = _tree_key(root, walked, as_of) if trees is not None else ""
+    if trees is not None:
+        known = trees.result(key)
+        if known is not None:
+            if progress is not None:
+                progress(len(walked.files), len(walked.files))
+            return replace(known, fingerprint=key)
     facts = FileFacts()
     facts.warnings.extend(walked.warnings)
     counts: Counter[str] = Counter()
@@ -67,9 +81,9 @@ def scan(
     first_party = FirstParty(module_dirs=walked.module_dirs, extra_roots=tuple(sorted(set(facts.sys_path))))
     classified = classify(facts.imports, facts.api_refs, facts.declared, facts.versions, first_party)
     warnings = sorted(facts.warnings, key=lambda w: (w.location, w.code.value, w.message))
-    return ScanResult(
+    result = ScanResult(
         root=str(root),
-        as_of=as_of_date(root),
+        as_of=as_of,
         file_counts=dict(counts),
         modules=classified.modules,
         distributions=classified.distributions,
@@ -87,7 +101,35 @@ def scan(
         warnings=tuple(warnings),
         first_party=tuple(sorted(first_party.all_names())),
         sources=tuple(f.relpath for f in walked.files if f.kind is FileKind.PYTHON),
+        fingerprint=key,
     )
+    if trees is not None:
+        trees.store(key, result)
+    return result
+
+
+#: A file changed this recently may change again within the same tick of the file system's clock, keeping its
+#: size and time: a scan that saw one is not kept as the tree's state (as git treats "racily clean" entries).
+_RACY_NS = 2_000_000_000
+
+
+def _racy(walked: WalkResult) -> bool:
+    newest = max((f.mtime_ns for f in walked.files), default=0)
+    return newest > time.time_ns() - _RACY_NS
+
+
+def _tree_key(root: Path, walked: WalkResult, as_of: AsOf) -> str:
+    files = [(f.relpath, f.kind.value, f.size, f.mtime_ns) for f in walked.files]
+    return TreeCache.key(root, files, walked.warnings, walked.module_dirs, as_of)
+
+
+def tree_fingerprint(root: Path, cache_dir: Path) -> str:
+    """The tree cache's key for the folder at ``root`` as it is now (a walk and the git date, no file read):
+    what a caller keeps a rendering of a scan under (:meth:`TreeCache.text`)."""
+    from exhume.scan import declared
+
+    root = root.resolve()
+    return _tree_key(root, walk(root, is_declaration=declared.is_declaration_file), as_of_date(root))
 
 
 def _unique(declared: Iterable[DeclaredRequirement]) -> list[DeclaredRequirement]:

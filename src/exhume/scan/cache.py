@@ -14,14 +14,16 @@ import hashlib
 import os
 import pickle
 import tempfile
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import platformdirs
 
 from exhume import __version__
-from exhume.model import FileFacts
+from exhume.fingerprint import code_fingerprint
+from exhume.model import AsOf, FileFacts, ScanResult, ScanWarning
 
-__all__ = ["ScanCache", "default_scan_cache_dir"]
+__all__ = ["ScanCache", "TreeCache", "default_scan_cache_dir"]
 
 # The modules whose code decides a cached result.
 _READERS = ("model/facts.py", "scan/pysource.py", "scan/py2.py", "scan/syntaxfeatures.py", "scan/notebooks.py")
@@ -73,6 +75,76 @@ class ScanCache:
             path.parent.mkdir(parents=True, exist_ok=True)
             with tempfile.NamedTemporaryFile(dir=path.parent, delete=False) as handle:
                 pickle.dump(facts, handle, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(handle.name, path)
+        except OSError:
+            with contextlib.suppress(OSError, NameError):
+                os.unlink(handle.name)
+
+
+class TreeCache:
+    """Whole scans of a tree, and their renderings, under ``root/trees``: keyed by what decides a scan without
+    reading a file (:meth:`key`), so a scan of an unchanged tree neither reads nor classifies anything. Only the
+    latest state of each scanned folder is kept. Every failure to read or write it is a miss, never an error."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root / "trees"
+
+    @staticmethod
+    def key(
+        root: Path,
+        files: Sequence[tuple[str, str, int, int]],
+        warnings: Sequence[ScanWarning],
+        module_dirs: Mapping[str, set[str]],
+        as_of: AsOf,
+    ) -> str:
+        """The hash of the folder, each walked file's (path, kind, size, modification time), what the walk
+        warned about and which importable names each folder offers, the git date, and exhume's code and data."""
+        digest = hashlib.sha256(f"{code_fingerprint()}\0{root}\0".encode())
+        for entry in files:
+            digest.update("\0".join(map(str, entry)).encode() + b"\n")
+        for warning in warnings:
+            digest.update(f"{warning.code.value} {warning.location} {warning.message}\n".encode())
+        for folder in sorted(module_dirs):
+            digest.update(f"{folder}:{','.join(sorted(module_dirs[folder]))}\n".encode())
+        digest.update(repr(sorted(as_of.to_dict().items())).encode())
+        return hashlib.sha256(str(root).encode()).hexdigest()[:16] + "-" + digest.hexdigest()[:32]
+
+    def _path(self, key: str, what: str) -> Path:
+        folder, _, state = key.partition("-")
+        return self.root / folder / f"{state}.{what}"
+
+    def result(self, key: str) -> ScanResult | None:
+        with contextlib.suppress(OSError, pickle.UnpicklingError, EOFError, AttributeError, TypeError, ValueError):
+            with self._path(key, "pickle").open("rb") as handle:
+                found = pickle.load(handle)
+            return found if isinstance(found, ScanResult) else None
+        return None
+
+    def text(self, key: str, form: str) -> str | None:
+        with contextlib.suppress(OSError, UnicodeDecodeError):
+            return self._path(key, form).read_text(encoding="utf-8")
+        return None
+
+    def store(self, key: str, result: ScanResult) -> None:
+        """Keep ``result`` as the folder's latest scan (earlier states and their renderings go)."""
+        target = self._path(key, "pickle")
+        with contextlib.suppress(OSError):
+            if target.parent.is_dir():
+                for old in target.parent.iterdir():
+                    if old.stem != target.stem:
+                        old.unlink(missing_ok=True)
+        self._write(target, pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL))
+
+    def store_text(self, key: str, form: str, text: str) -> None:
+        if self._path(key, "pickle").exists():
+            self._write(self._path(key, form), text.encode("utf-8"))
+
+    @staticmethod
+    def _write(path: Path, data: bytes) -> None:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with tempfile.NamedTemporaryFile(dir=path.parent, delete=False) as handle:
+                handle.write(data)
             os.replace(handle.name, path)
         except OSError:
             with contextlib.suppress(OSError, NameError):

@@ -61,6 +61,8 @@ class SourceFile:
     relpath: str
     kind: FileKind
     size: int
+    #: Modification time (ns): with the size, what tells a later scan the file is unchanged without reading it.
+    mtime_ns: int = 0
 
 
 @dataclass(slots=True, kw_only=True)
@@ -147,10 +149,11 @@ def walk(root: Path, *, is_declaration: Callable[[str], bool]) -> WalkResult:
             if kind is None:
                 continue
             try:
-                size = path.stat().st_size
+                info = path.stat()
+                size, mtime = info.st_size, info.st_mtime_ns
             except OSError:
-                size = 0
-            files.append(SourceFile(path=path, relpath=child_rel, kind=kind, size=size))
+                size = mtime = 0
+            files.append(SourceFile(path=path, relpath=child_rel, kind=kind, size=size, mtime_ns=mtime))
             if kind is FileKind.PYTHON and entry.name.endswith((".py", ".pyw")):
                 module_dirs.setdefault(rel, set()).add(entry.name.rsplit(".", 1)[0])
         for path, child_rel in subdirs:
