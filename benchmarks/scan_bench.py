@@ -126,6 +126,7 @@ def render(
     pipreqs_cmd: str,
     exhume_runs: list[Run],
     warm_runs: list[Run],
+    changed_runs: list[Run],
     pipreqs_runs: list[Run],
     pipreqs_full: Run | None,
     exhume_version: str,
@@ -169,9 +170,14 @@ def render(
         "| --- | --- | --- | --- | --- |",
         row("exhume scan, cold (`--no-cache`)", exhume_runs, ex_best),
         row(
-            "exhume scan, warm (per-file cache filled)",
+            "exhume scan, warm (nothing changed: the tree cache)",
             warm_runs,
             min((r.seconds for r in warm_runs if r.status == 0), default=None),
+        ),
+        row(
+            "exhume scan, one file changed (the per-file cache for the rest)",
+            changed_runs,
+            min((r.seconds for r in changed_runs if r.status == 0), default=None),
         ),
         row("pipreqs", pipreqs_runs, pr_best),
         "",
@@ -205,6 +211,14 @@ def render(
             f"{'' if pipreqs_full.status == 0 else f'{pipreqs_full.seconds:.1f} s'}"
             f"{'' if pipreqs_full.status == 0 else f': `{last[0][:160]}`'}."
         )
+    lines += [
+        "",
+        "Where the time goes (cProfile): cold, `ast.parse` is about a third (about 50k lines/s on this machine),",
+        "the tree walk another third, the rest classification and JSON. With nothing changed, the tree cache (every",
+        "walked file's path, size and modification time, the git date and exhume's code) gives the last scan's",
+        "rendering back without reading a file. With one file changed, every other file's facts come from the",
+        "per-file cache, but moving them from the worker processes, classifying and rendering remain.",
+    ]
     lines += ["", "Regenerate with `make bench`.", END]
     return "\n".join(lines) + "\n"
 
@@ -241,6 +255,14 @@ def main(argv: list[str] | None = None) -> int:
         warm_env = {**os.environ, "EXHUME_CACHE_DIR": str(scratch / "cache")}
         timed_run(exhume_argv, cwd=scratch, env=warm_env)
         warm_runs = best_of(exhume_argv, args.runs, cwd=scratch, label="exhume warm", env=warm_env)
+        # One file changed: a comment appended to one module (put back afterwards).
+        victim = next(p for p in sorted(tree.rglob("*.py")) if PY2_FOLDER not in p.parts)
+        original = victim.read_bytes()
+        try:
+            victim.write_bytes(original + b"\n# changed for the benchmark\n")
+            changed_runs = [timed_run(exhume_argv, cwd=scratch, env=warm_env)]
+        finally:
+            victim.write_bytes(original)
         pipreqs_runs: list[Run] = []
         pipreqs_full = None
         pipreqs_argv = [
@@ -264,6 +286,7 @@ def main(argv: list[str] | None = None) -> int:
         pipreqs_cmd=f"pipreqs --use-local --mode no-pin --savepath <tmp>/req.txt --ignore {PY2_FOLDER} <tree>",
         exhume_runs=exhume_runs,
         warm_runs=warm_runs,
+        changed_runs=changed_runs,
         pipreqs_runs=pipreqs_runs,
         pipreqs_full=pipreqs_full,
         exhume_version=_version([exhume, "--version"]),
