@@ -287,7 +287,11 @@ def build_parser() -> argparse.ArgumentParser:
     scan.add_argument("-o", "--output", help="write the report to this file instead of standard output")
     scan.add_argument("-j", "--jobs", type=int, default=None, help="worker processes (default: CPU count)")
     scan.add_argument("-q", "--quiet", action="store_true", help="no progress on standard error")
-    scan.add_argument("--no-cache", action="store_true", help="read every file again (no per-file result cache)")
+    scan.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="read every file again (neither the per-file nor the whole-tree result cache)",
+    )
     scan.add_argument("--indent", type=int, default=None, help="with --format json: indent the JSON by this many")
     scan.set_defaults(handler=_cmd_scan)
 
