@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+from pathlib import Path
 
 import pytest
 
@@ -38,7 +39,11 @@ def test_which_json() -> None:
 @pytest.mark.parametrize(
     ("argv", "needle"),
     [
-        pytest.param(("kb", "which", "no-such-dist", "x.y"), "no knowledge of distribution", id="unknown_distribution"),
+        pytest.param(
+            ("kb", "which", "no-such-dist", "x.y", "--offline-only"),
+            "no knowledge of distribution",
+            id="unknown_distribution",
+        ),
         pytest.param(("kb", "which", "tensorflow", "tensorflow.no_such_name"), "not a name", id="unknown_name"),
         pytest.param(("kb", "info", "no-such-dist"), "no knowledge of distribution", id="info_unknown"),
         pytest.param(("kb", "frobnicate"), "invalid choice", id="bad_query"),
@@ -57,3 +62,15 @@ def test_info_lists_releases_with_completeness() -> None:
     assert out.startswith("keras: ")
     assert "incomplete" in out.splitlines()[1]
     assert any(line.startswith("2.2.4") for line in out.splitlines())
+
+
+@pytest.mark.network
+def test_which_reads_names_on_demand_for_other_distributions(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("EXHUME_CACHE_DIR", str(tmp_path))
+    code, out, err = _run("kb", "which", "gevent", "gevent.wsgi.WSGIServer", "--as-of", "2018-08-12")
+    assert code == 0, err
+    assert out.splitlines()[0] == "<1.3.0"
+    assert "names read on demand" in out
+    code, out, err = _run("kb", "which", "zz-no-such-project-exhume", "x.y")
+    assert code == 2
+    assert "zz-no-such-project-exhume" in err and "Traceback" not in err

@@ -190,9 +190,15 @@ def _cmd_build(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
 def _cmd_kb_which(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     import json
 
+    from exhume.errors import UnknownDistributionError
     from exhume.knowledge.api import which_versions
 
-    result = which_versions(args.distribution, args.name, args.kw)
+    try:
+        result = which_versions(args.distribution, args.name, args.kw)
+    except UnknownDistributionError:
+        if args.offline_only:
+            raise
+        return _kb_which_on_demand(args, stdout)
     if args.json:
         data = {
             "distribution": result.distribution,
@@ -206,6 +212,47 @@ def _cmd_kb_which(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> i
         stdout.write(json.dumps(data, indent=2, sort_keys=True) + "\n")
     else:
         stdout.write(f"{result.specifier or '(every indexed release)'}\n{result.explanation}\n")
+    return ExitCode.OK
+
+
+def _kb_which_on_demand(args: argparse.Namespace, stdout: TextIO) -> int:
+    """``kb which`` for a distribution the shipped index lacks: the names read from its releases on demand."""
+    import json
+    from datetime import datetime, timezone
+
+    from exhume.index import IndexClient
+    from exhume.knowledge.ondemand import NameReader
+
+    as_of = None
+    if args.as_of:
+        try:
+            as_of = datetime.fromisoformat(args.as_of).replace(tzinfo=timezone.utc)
+        except ValueError as exc:
+            raise InputError(f"--as-of {args.as_of!r}: not a date", hint="write it as YYYY-MM-DD") from exc
+    client = IndexClient()
+    client.project(args.distribution)  # a project the index does not have is the user's error, said as such
+    answer = NameReader(client).which(args.distribution, args.name, args.kw, as_of=as_of)
+    if answer is None:
+        text = (
+            f"no bound: {args.name} is in the newest release of {args.distribution} read"
+            f"{f' (uploaded by {as_of.date()})' if as_of else ''}, or in none of those probed"
+        )
+        specifier = ""
+    else:
+        text, specifier = answer.explanation, answer.specifier
+    if args.json:
+        data = {
+            "distribution": args.distribution,
+            "name": args.name,
+            "keywords": sorted(args.kw),
+            "specifier": specifier,
+            "versions": sorted(str(v) for v in answer.versions) if answer else [],
+            "source": "names read on demand",
+            "explanation": text,
+        }
+        stdout.write(json.dumps(data, indent=2, sort_keys=True) + "\n")
+    else:
+        stdout.write(f"{specifier or '(no bound)'}\n{text} (names read on demand)\n")
     return ExitCode.OK
 
 
@@ -328,6 +375,14 @@ def build_parser() -> argparse.ArgumentParser:
     which.add_argument("name", help="a dotted name, e.g. tensorflow.contrib.layers.xavier_initializer")
     which.add_argument("--kw", action="append", default=[], help="a keyword the call site uses (repeatable)")
     which.add_argument("--json", action="store_true")
+    which.add_argument(
+        "--as-of", help="for a distribution without a shipped index: only its releases uploaded by this date"
+    )
+    which.add_argument(
+        "--offline-only",
+        action="store_true",
+        help="only the shipped index: no names read on demand from the releases of other distributions",
+    )
     which.set_defaults(handler=_cmd_kb_which)
     info = kb_sub.add_parser("info", help="releases covered, names per release, completeness")
     info.add_argument("distribution")
