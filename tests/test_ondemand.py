@@ -115,6 +115,16 @@ def test_a_removed_module_bounds_the_release_from_a_few_reads(tmp_path: Path) ->
     assert again.opened == []
 
 
+def test_a_name_no_release_shows_is_bounded_by_its_removed_parent(tmp_path: Path) -> None:
+    """flask.ext.sqlalchemy is made by an import hook at run time: no release lists it, but flask.ext is gone
+    from 1.0.1 on, and that bounds the releases too."""
+    answer = NameReader(LocalReleases(), cache_dir=tmp_path).which("oldlib", "oldlib.ext.hooked.thing")
+    assert answer is not None
+    assert answer.specifier == "<1.3"
+    assert answer.explanation.startswith("oldlib.ext.hooked.thing is under oldlib.ext.hooked; oldlib.ext.hooked")
+    assert "oldlib.ext is in 1.2, not in 1.3" in answer.explanation
+
+
 def test_names_that_bound_nothing_give_no_answer(tmp_path: Path) -> None:
     source = LocalReleases()
     reader = NameReader(source, cache_dir=tmp_path)

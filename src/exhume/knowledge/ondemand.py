@@ -29,7 +29,7 @@ import re
 import tarfile
 import zipfile
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Protocol
@@ -185,8 +185,21 @@ class NameReader:
         dist = canonicalize_name(distribution)
         key = (dist, name, tuple(sorted(set(keywords))), as_of)
         if key not in self._answers:
-            self._answers[key] = self._locate(dist, name, key[2], as_of)
+            answer = self._locate(dist, name, key[2], as_of)
+            # A name under a module that no release shows (flask.ext.sqlalchemy, made at import time by an
+            # import hook): its parent, if removed, bounds the releases as well (flask.ext is gone from 1.0.1).
+            parent = name.rpartition(".")[0]
+            if answer is None and not key[2] and "." in parent and self._never_seen(dist, name, as_of):
+                found = self.which(dist, parent, as_of=as_of)
+                if found is not None:
+                    answer = replace(found, explanation=f"{name} is under {parent}; {found.explanation}")
+            self._answers[key] = answer
         return self._answers[key]
+
+    def _never_seen(self, dist: str, name: str, as_of: datetime | None) -> bool:
+        """Whether the newest release of the window was read and lacks ``name`` (so its parent is worth asking)."""
+        window = self._window(dist, as_of)
+        return bool(window) and self._status(dist, window[-1][0], window[-1][1], name, ()) == _ABSENT
 
     def _window(self, dist: str, as_of: datetime | None) -> list[tuple[Version, DistFile | None]]:
         """The final releases uploaded by ``as_of`` (all without it), oldest first, each with the file to read."""
