@@ -199,3 +199,13 @@ def test_build_log_missing_header_asks_for_dev_package() -> None:
     log = "src/_cffi_backend.c:15:10: fatal error: ffi.h: No such file or directory\n"
     repairs = repairs_for_build_log(log, pinned={}, has_compiler=True)
     assert [r.system_package for r in repairs] == ["libffi-dev"]
+
+
+def test_a_standard_module_of_another_platform_gets_no_requirement() -> None:
+    """Gist 4640256 imports _winreg (Windows' standard library in Python 2): the import fails in a Linux image,
+    and nothing on the index can change that (its name is no project name either: "-winreg")."""
+    outcomes = _outcomes("first-party", "ImportError: No module named _winreg")
+    assert propose_repairs(outcomes, pinned=PINNED, python="2.7") == []
+    # A backport of a module that is standard only in other Pythons still is one (enum on 2.7: enum34).
+    backport = propose_repairs(_outcomes("first-party", "ImportError: No module named enum"), pinned={}, python="2.7")
+    assert [str(r.requirement) for r in backport] == ["enum34"]

@@ -16,7 +16,7 @@ from packaging.utils import canonicalize_name
 from packaging.version import Version
 
 from exhume.engines.smoke import Outcome, Verdict
-from exhume.knowledge import breakages, importmap
+from exhume.knowledge import breakages, importmap, stdlib
 from exhume.knowledge.data import read_toml
 from exhume.lock.buildneeds import missing_in_setup_script
 from exhume.model import BuildRequirement, Repair
@@ -64,9 +64,14 @@ def _requirement(text: str) -> Requirement | None:
         return None
 
 
+_PROJECT_NAME = re.compile(r"[a-z0-9](?:[a-z0-9._-]*[a-z0-9])?")
+
+
 def _distribution_of(module: str, pinned: Mapping[str, Version]) -> str | None:
     """The pinned distribution providing ``module``, else the best candidate from the import-name map."""
     candidates = [canonicalize_name(c.distribution) for c in importmap.distributions_for(module)]
+    # A module name that is no project name (``_winreg`` → "-winreg") names nothing on the index.
+    candidates = [c for c in candidates if _PROJECT_NAME.fullmatch(c)]
     for candidate in candidates:
         if candidate in pinned:
             return candidate
@@ -166,15 +171,19 @@ def propose_repairs(
             continue
         if outcome.missing_module and outcome.missing_module.split(".")[0] not in first:
             module = outcome.missing_module
+            if stdlib.is_stdlib(module.split(".")[0], python):
+                # A standard-library module of another platform or Python (_winreg, winsound): nothing to install.
+                continue
             dist = _distribution_of(module.split(".")[0], pinned)
+            needed = _requirement(dist) if dist is not None else None
             if dist is not None and dist in pinned:
                 add(_name_repair(module, outcome, pinned))
-            elif dist is not None:
+            elif dist is not None and needed is not None:
                 add(
                     Repair(
                         reason=f"module {module} is not installed; {dist} provides it",
                         check=outcome.check.id,
-                        requirement=Requirement(dist),
+                        requirement=needed,
                     )
                 )
             continue
