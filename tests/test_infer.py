@@ -506,3 +506,11 @@ def test_no_upper_bound_keeps_today_and_names_the_lower(tmp_path: Path, releases
     assert result.as_of == datetime(2018, 3, 14, tzinfo=timezone.utc)
     assert "from above; not before 2016-12-23" in result.as_of_reason
     assert "today's date was used" in result.as_of_reason
+
+
+def test_releases_between_two_known_ones_count_as_known(tmp_path: Path, releases: RecordedReleases) -> None:
+    """pandas 0.10 to 1.0 build read_csv in a factory, so their keyword lists are incomplete; 0.9 and 1.1 on are
+    known to take these keywords. Code of August 2018 gets the pandas of its day (0.23.4), not 0.9.1 of 2012."""
+    files = {"load.py": "import pandas as pd\ndf = pd.read_csv('a.csv', sep=';', header=0, decimal='.')\n"}
+    result = infer(scan(_tree(tmp_path, files)), releases=releases, as_of=datetime(2018, 8, 12, tzinfo=timezone.utc))
+    assert _by_name(result)["pandas"].version == Version("0.23.4")

@@ -47,7 +47,7 @@ from exhume.model import (
     repaired_python,
 )
 from exhume.scan import scan
-from exhume.target import Platform
+from exhume.target import Platform, parse_python
 from exhume.toolenv.interpreters import available_pythons, candidates_fingerprint
 from exhume.toolenv.venvs import cache_root
 
@@ -321,18 +321,22 @@ def _plan(session: Session, options: LockOptions, *, path: str | None, repairs: 
         except ResolutionError as exc:
             retry = None
             available = session.available
-            if not python_fixed and inference.python != "2.7" and "2.7" in available and _metadata_failed(exc):
-                # An sdist whose setup script only runs on Python 2 (``0L``, "only these python versions are
-                # supported: 2.6, 2.7, 3.2") under code that Python 2.7 can run as well: lock for 2.7 instead.
-                retry = again(python="2.7", yield_declared=yielded)
+            for older in _older_pythons(exc, inference.python, available) if not python_fixed else ():
+                # An sdist whose setup script only runs on older Pythons under code that runs there as well:
+                # lock for that Python instead. 3.6 first where the script's syntax broke from 3.7 on (``async``
+                # became a keyword); 2.7 for a script that only runs on Python 2 (``0L``, "only these python
+                # versions are supported: 2.6, 2.7, 3.2").
+                retry = again(python=older, yield_declared=yielded)
                 if any(e.kind == "syntax" and not e.used for e in retry.python_evidence) or (
-                    retry.unresolved != inference.unresolved
+                    {u.module for u in retry.unresolved} != {u.module for u in inference.unresolved}
                 ):
+                    # The code cannot run there, or imports resolve differently (the reasons name the Python).
                     retry = None
-                else:
-                    log.info("an sdist's metadata cannot be read on Python %s; locking for 2.7", inference.python)
-                    why = f"the code runs on 2.7 too, and on Python {inference.python} an sdist's setup script failed"
-                    retry = replace(retry, python_reason=f"{why}: {_metadata_line(exc)}")
+                    continue
+                log.info("an sdist's metadata cannot be read on Python %s; locking for %s", inference.python, older)
+                why = f"the code runs on {older} too, and on Python {inference.python} an sdist's setup script failed"
+                retry = replace(retry, python_reason=f"{why}: {_metadata_line(exc)}")
+                break
             if retry is None:
                 # What the repository declares for a distribution pip names in its conflict yields to what the
                 # other requirements need (a Dockerfile's numpy==1.12.0 under tensorflow 1.4, which needs
@@ -572,6 +576,21 @@ def _metadata_line(exc: ResolutionError) -> str:
     """The line of pip's output that says why the setup script failed (its last error line)."""
     lines = [x.strip() for x in exc.tail.splitlines() if re.search(r"Error|error:|supported", x)]
     return lines[-1][:200] if lines else "metadata generation failed"
+
+
+_SETUP_SYNTAX = re.compile(r"setup\.py\", line \d+[^\n]*\n(?:[^\n]*\n){0,3}?\s*SyntaxError")
+
+
+def _older_pythons(exc: ResolutionError, python: str, available: Collection[str]) -> list[str]:
+    """The Pythons to lock for instead when an sdist's setup script failed on ``python``: 3.6 when the script
+    is not valid syntax from 3.7 on, then 2.7; only those with an interpreter here."""
+    if python == "2.7" or not _metadata_failed(exc):
+        return []
+    older = []
+    if parse_python(python) >= (3, 7) and _SETUP_SYNTAX.search(exc.tail):
+        older.append("3.6")
+    older.append("2.7")
+    return [p for p in older if p in available]
 
 
 def _metadata_failed(exc: ResolutionError) -> bool:

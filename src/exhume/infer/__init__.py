@@ -281,7 +281,10 @@ def _api_evidence(dist: _Dist, use: DistributionUse, scan: ScanResult, api: ApiK
     known_scores = {v: sum(1 for _, _, k in answers if v in k) for v in kept}
     most_known = max(known_scores.values(), default=0)
     if most_known > 0:
-        dist.known = {v for v, s in known_scores.items() if s == most_known}
+        known = {v for v, s in known_scores.items() if s == most_known}
+        # A release between two known to have every name has them too, where its own name lists are incomplete
+        # (pandas 0.10 to 1.0 make read_csv in a factory): a name is added once and removed at most once.
+        dist.known = known | {v for v in kept if min(known) < v < max(known)}
     for evidence, ok, _ in answers:
         if kept <= ok:
             dist.evidence.append(evidence)

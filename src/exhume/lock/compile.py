@@ -21,7 +21,7 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Sequence
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -450,7 +450,9 @@ def _uv_compile(
             "requirements.lock",
         ]
         for name, floor in sorted(floors.items()):
-            argv += ["--exclude-newer-package", f"{name}={_instant(floor)}"]
+            # The floor is the upload of the release itself: one second on, since the cutoff is written in
+            # whole seconds and the upload was within the second (setuptools 40.8.0: 18:20:37.4).
+            argv += ["--exclude-newer-package", f"{name}={_instant(floor + timedelta(seconds=1))}"]
         argv.append("requirements.in")
         started = time.monotonic()
         try:
