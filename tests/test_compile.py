@@ -341,3 +341,14 @@ def test_uv_is_not_used_where_it_cannot_resolve(cache: Path) -> None:
         compile_lock("tensorflow>=2.5\n", target=PY37, as_of=utc(2019, 12, 31), header_command="x", cache_dir=cache)
     assert str(caught.value).startswith("cannot resolve the requirements for Python 3.7")
     assert "tensorflow>=2.5" in caught.value.tail
+
+
+@pytest.mark.network
+def test_uv_reads_old_sdists_with_the_setuptools_floor(cache: Path) -> None:
+    """docopt has only an sdist; in August 2018 no setuptools>=40.8.0 (what build isolation asks for) existed,
+    so uv gets setuptools up to that release through a per-package cutoff, and the lock keeps the one of the date."""
+    result = compile_lock(
+        "docopt\n", target=PY37, as_of=utc(2018, 8, 12), header_command="x", cache_dir=cache, resolver="uv"
+    )
+    assert result.resolver == "uv"
+    assert [(p.name, str(p.version)) for p in result.pins] == [("docopt", "0.6.2")]
