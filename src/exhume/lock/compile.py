@@ -29,7 +29,7 @@ from packaging.utils import canonicalize_name
 from packaging.version import Version
 
 from exhume.errors import ExhumeError, InterpreterNotFound, ResolutionError
-from exhume.index import IndexClient
+from exhume.index import DistFile, IndexClient
 from exhume.lock.dateindex import DateFilteredIndex, ProjectSource, filter_project
 from exhume.marker import MARK_LINE
 from exhume.model.lock import LockResult, Pin
@@ -288,7 +288,12 @@ def compile_lock(
                 raise
             log.info("uv could not resolve (%s); resolving with pip-compile", exc.tail[-300:])
         else:
-            return _store(cached, body, header_command, target=target, as_of=as_of, resolver="uv")
+            built = sdists_to_build(parse_lock(body), source=source, target=target, as_of=as_of, floors=floors)
+            if resolver == "uv" or not built:
+                return _store(cached, body, header_command, target=target, as_of=as_of, resolver="uv")
+            # pip builds these in the image with the build tools of today, and pip-compile reads their metadata
+            # the same way, so it finds what they need (setuptools<46 for setuptools.Feature) before the build.
+            log.info("sdists to build (%s): resolving with pip-compile, as pip will build them", ", ".join(built))
     spec = tool_spec(python)
     with tempfile.TemporaryDirectory(prefix="exhume-lock-") as tmp:
         work = Path(tmp)
@@ -474,6 +479,30 @@ def _instant(moment: datetime) -> str:
     return _utc(moment).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def _served(
+    source: ProjectSource, name: str, version: Version, *, cutoff: datetime, target: Target
+) -> list[DistFile] | None:
+    """The files of ``name`` ``version`` the date-filtered view would serve for ``target``; None when the index
+    cannot say."""
+    try:
+        project, _ = filter_project(source.project(name), cutoff, target=target)
+    except ExhumeError:
+        return None
+    return project.release_files(version)
+
+
+def sdists_to_build(
+    pins: Sequence[Pin], *, source: ProjectSource, target: Target, as_of: datetime, floors: dict[str, datetime]
+) -> list[str]:
+    """The pins that install on ``target`` only from their sdist (no wheel of the date for it)."""
+    return [
+        p.name
+        for p in pins
+        if (files := _served(source, p.name, p.version, cutoff=floors.get(p.name, as_of), target=target))
+        and not any(f.kind == "wheel" for f in files)
+    ]
+
+
 def _installable_hashes(
     body: str, *, source: ProjectSource, target: Target, as_of: datetime, floors: dict[str, datetime]
 ) -> str:
@@ -493,10 +522,8 @@ def _installable_hashes(
             block.clear()
             return
         name, version = canonicalize_name(match["name"]), Version(match["version"])
-        allowed: set[str] = set()
-        with contextlib.suppress(ExhumeError):
-            project, _ = filter_project(source.project(name), floors.get(name, as_of), target=target)
-            allowed = {f"sha256:{f.hashes['sha256']}" for f in project.release_files(version) if "sha256" in f.hashes}
+        files = _served(source, name, version, cutoff=floors.get(name, as_of), target=target)
+        allowed = {f"sha256:{f.hashes['sha256']}" for f in files or () if "sha256" in f.hashes}
         kept = [h for h in hashes if h in allowed] or hashes
         rest = [line for line in block[1:] if not line.strip().startswith("--hash=")]
         pin = block[0].split(" \\", 1)[0].split("--hash=", 1)[0].rstrip()
