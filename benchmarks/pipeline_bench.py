@@ -150,8 +150,8 @@ def render(locks: list[LockRow], build: tuple[Timing, Timing] | None) -> str:
         "results); warm = the same command again (the hash of the plan's inputs finds it in the plan cache: no "
         "inference, no index request). pip's own "
         "download cache is the machine's, as a user's would be, and the second command on a fixture finds it warm: "
-        "where both resolve with pip-compile, the difference is that and the machine's load. Every fixture's lock has a "
-        "release that installs only from its sdist (termcolor, gast, wrapt, absl-py under TensorFlow), and then "
+        "where both resolve with pip-compile, the difference is that and the machine's load. Every fixture's lock has "
+        "a release that installs only from its sdist (termcolor, gast, wrapt, absl-py under TensorFlow), and then "
         "uv's lock is made again by pip-compile, which reads those sdists as pip will build them: the default "
         "resolves with pip-compile on all of them (uv alone on TensorFlow 1.15: 7.7 s against 19.8 s, 2.6x, in the "
         "run before that rule, 1749f38).",
