@@ -75,3 +75,17 @@ def test_inference_uses_the_found_project(tmp_path: Path, search: ProviderSearch
     # Without the search, the module's own name is taken as the project's: there is no such project.
     plain = infer(scan(tmp_path), releases=client, as_of=AS_OF, available={"2.7"})
     assert [u.module for u in plain.unresolved] == ["clouddns"]
+
+
+@pytest.mark.network
+def test_modules_of_a_later_split_go_to_the_project_of_the_date(tmp_path: Path) -> None:
+    """Airflow 3 (2025) split apache-airflow-core off, and the import map, made from today's wheels, gives it
+    airflow.hooks.*; code of 2018 imported them from apache-airflow, which provides its airflow package."""
+    (tmp_path / "dag.py").write_text(
+        "from airflow import DAG\nfrom airflow.hooks.mysql_hook import MySqlHook\n\nMySqlHook(mysql_conn_id='x')\n"
+    )
+    result = infer(scan(tmp_path), releases=IndexClient(), as_of=AS_OF, available={"2.7", "3.6"})
+    names = {c.distribution for c in result.constraints}
+    assert "apache-airflow" in names
+    assert "apache-airflow-core" not in names
+    assert not result.unresolved

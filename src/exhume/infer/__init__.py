@@ -518,6 +518,8 @@ def infer(
     dists: list[_Dist] = []
     unresolved: list[Unresolved] = []
     known_date = as_of if as_of is not None else scan.as_of.date
+    if known_date is not None:
+        uses = _fold_latecomers(uses, releases, known_date)
     for use in uses:
         found = None
         guessed = _guessed(scan, use)
@@ -773,6 +775,50 @@ def _unresolved(scan: ScanResult, distribution: str, module: str, reason: str) -
     """An unresolved import, located at every import of a module the distribution was to provide."""
     locations = tuple(loc for m in scan.modules if m.distribution == distribution for loc in m.locations)
     return Unresolved(module=module, locations=locations, reason=reason)
+
+
+def _first_upload(releases: ReleaseSource, name: str) -> datetime | None:
+    try:
+        project = releases.project(name)
+    except ProjectNotFound:
+        return None
+    times = [f.upload_time for f in project.files if f.upload_time is not None]
+    return min(times) if times else None
+
+
+def _fold_latecomers(uses: list[DistributionUse], releases: ReleaseSource, as_of: datetime) -> list[DistributionUse]:
+    """Modules the import map gives to a project first uploaded after the code's date go to the distribution
+    that provides their top-level package for the code: Airflow 3's split gives ``airflow.hooks.*`` to
+    apache-airflow-core (2025), while code of 2018 imported them from apache-airflow. Only undeclared uses move,
+    and only where another use shares their top-level package and existed by the date."""
+    tops: dict[str, DistributionUse] = {}
+    for use in uses:
+        for module in use.modules:
+            tops.setdefault(module.split(".")[0], use)
+    out = {use.name: use for use in uses}
+    for use in uses:
+        if use.declared or not use.imported or use.name not in out:
+            continue
+        hosts = {tops[m.split(".")[0]].name for m in use.modules} - {use.name}
+        if len(hosts) != 1:
+            continue
+        host = hosts.pop()
+        first = _first_upload(releases, use.name)
+        if first is None or first <= as_of:
+            continue
+        host_first = _first_upload(releases, host)
+        if host_first is None or host_first > as_of or host not in out:
+            continue
+        log.info("%s was first uploaded on %s, after the code's date: its modules go to %s", use.name, first, host)
+        del out[use.name]
+        base = out[host]
+        out[host] = replace(
+            base,
+            modules=tuple(dict.fromkeys((*base.modules, *use.modules))),
+            api_refs=base.api_refs + use.api_refs,
+            optional=base.optional and use.optional,
+        )
+    return [out[use.name] for use in uses if use.name in out]
 
 
 def _needed_distributions(scan: ScanResult) -> list[DistributionUse]:
