@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 import re
 import shlex
 from collections.abc import Collection, Iterable, Sequence
@@ -17,6 +16,7 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
 from exhume.errors import ResolutionError, UnresolvedImports
+from exhume.files import write_atomic
 from exhume.fingerprint import code_fingerprint
 from exhume.index import IndexClient
 from exhume.infer import ReleaseSource, api_with, build_requirement, infer
@@ -262,12 +262,8 @@ def _write_plan(key: str, outcome: LockOutcome) -> None:
         "build_requirements": [b.to_dict() for b in outcome.build_requirements],
         "outputs": [{"name": o.name, "text": o.text} for o in outcome.outputs],
     }
-    target = _plan_path(key)
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(data, sort_keys=True), encoding="utf-8")
-        os.replace(tmp, target)
+        write_atomic(_plan_path(key), json.dumps(data, sort_keys=True).encode())
     except OSError as exc:
         log.info("plan not cached: %s", exc)
 

@@ -18,7 +18,6 @@ import hashlib
 import io
 import json
 import logging
-import os
 import tarfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -30,6 +29,7 @@ from packaging.utils import canonicalize_name
 from packaging.version import Version
 
 from exhume.errors import BadRemoteFile, IndexUnreachable, MemberNotFound, ProjectNotFound
+from exhume.files import write_atomic
 from exhume.index import DistFile, Project, default_cache_dir
 from exhume.knowledge.importmap import EXCLUDED_TOP_LEVEL, package_submodules, provided_modules
 
@@ -302,10 +302,7 @@ class ProviderSearch:
                 submodules=sorted(result.submodules),
             )
         with contextlib.suppress(OSError):
-            self.cache_dir.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(f".{os.getpid()}.tmp")
-            tmp.write_text(json.dumps(record, sort_keys=True), encoding="utf-8")
-            os.replace(tmp, path)
+            write_atomic(path, json.dumps(record, sort_keys=True).encode())
         return result if result.modules else None
 
     @staticmethod

@@ -13,13 +13,13 @@ import functools
 import hashlib
 import os
 import pickle
-import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import platformdirs
 
 from exhume import __version__
+from exhume.files import write_atomic
 from exhume.fingerprint import code_fingerprint
 from exhume.model import AsOf, FileFacts, ScanResult, ScanWarning
 
@@ -70,15 +70,8 @@ class ScanCache:
 
     def put(self, relpath: str, kind: str, data: bytes, facts: FileFacts) -> None:
         """Store a result; written to a temporary file and renamed, so readers never see half a file."""
-        path = self._path(relpath, kind, data)
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            with tempfile.NamedTemporaryFile(dir=path.parent, delete=False) as handle:
-                pickle.dump(facts, handle, protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(handle.name, path)
-        except OSError:
-            with contextlib.suppress(OSError, NameError):
-                os.unlink(handle.name)
+        with contextlib.suppress(OSError):
+            write_atomic(self._path(relpath, kind, data), pickle.dumps(facts, protocol=pickle.HIGHEST_PROTOCOL))
 
 
 class TreeCache:
@@ -133,19 +126,10 @@ class TreeCache:
                 for old in target.parent.iterdir():
                     if old.stem != target.stem:
                         old.unlink(missing_ok=True)
-        self._write(target, pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL))
+        with contextlib.suppress(OSError):
+            write_atomic(target, pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL))
 
     def store_text(self, key: str, form: str, text: str) -> None:
         if self._path(key, "pickle").exists():
-            self._write(self._path(key, form), text.encode("utf-8"))
-
-    @staticmethod
-    def _write(path: Path, data: bytes) -> None:
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            with tempfile.NamedTemporaryFile(dir=path.parent, delete=False) as handle:
-                handle.write(data)
-            os.replace(handle.name, path)
-        except OSError:
-            with contextlib.suppress(OSError, NameError):
-                os.unlink(handle.name)
+            with contextlib.suppress(OSError):
+                write_atomic(self._path(key, form), text.encode("utf-8"))

@@ -27,6 +27,7 @@ from typing import Protocol
 
 from packaging.version import InvalidVersion, Version
 
+from exhume.files import write_atomic
 from exhume.index import default_cache_dir
 from exhume.target import parse_python
 
@@ -342,12 +343,8 @@ class _ProbeMemo:
     def save(self) -> None:
         if not self.changed:
             return
-        target = _probe_cache_file()
         with contextlib.suppress(OSError):
-            target.parent.mkdir(parents=True, exist_ok=True)
-            tmp = target.with_suffix(f".{os.getpid()}.tmp")
-            tmp.write_text(json.dumps(self.answers, sort_keys=True), encoding="utf-8")
-            os.replace(tmp, target)
+            write_atomic(_probe_cache_file(), json.dumps(self.answers, sort_keys=True).encode())
 
 
 def probe(path: Path) -> tuple[Version, Path] | None:
