@@ -208,10 +208,12 @@ def compile_lock(
     already computed is read from the cache.
 
     ``resolver`` is ``"auto"`` (uv where it can resolve: Python 3.7 or later, no build tools in the
-    environment, uv installed; pip-compile otherwise and wherever uv fails, so pip-compile's own message is
-    what a failure reports), ``"uv"`` or ``"pip-compile"``. uv resolves against the index itself with its own
-    upload-time cutoff (``--exclude-newer``) for the target's platform, and the lock keeps only the hashes of
-    the files that install on the target, as pip-compile's lock against the date-filtered view does.
+    environment, uv installed; pip-compile otherwise, wherever uv fails, so pip-compile's own message is what
+    a failure reports, and where uv's lock has a release the target installs only from its sdist, which
+    pip-compile reads as pip will build it), ``"uv"`` or ``"pip-compile"``. uv resolves against the index
+    itself with its own upload-time cutoff (``--exclude-newer``) for the target's platform, and the lock keeps
+    only the hashes of the files that install on the target, as pip-compile's lock against the date-filtered
+    view does.
 
     ``requirements_in`` must stand alone (no ``-r``/``-c`` lines naming other files, no relative paths):
     it is resolved in a temporary directory. ``as_of`` is an instant (naive means UTC): pass the end of a
@@ -272,7 +274,7 @@ def compile_lock(
         )
     if usable and uv is not None:
         try:
-            body = _uv_compile(
+            lock_body = _uv_compile(
                 uv,
                 requirements_in,
                 constraints,
@@ -288,7 +290,7 @@ def compile_lock(
                 raise
             log.info("uv could not resolve (%s); resolving with pip-compile", exc.tail[-300:])
         else:
-            built = sdists_to_build(parse_lock(body), source=source, target=target, as_of=as_of, floors=floors)
+            body, built = lock_body
             if resolver == "uv" or not built:
                 return _store(cached, body, header_command, target=target, as_of=as_of, resolver="uv")
             # pip builds these in the image with the build tools of today, and pip-compile reads their metadata
@@ -426,9 +428,10 @@ def _uv_compile(
     floors: dict[str, datetime],
     source: ProjectSource,
     root: Path,
-) -> str:
-    """``uv pip compile`` of the requirements as of ``as_of`` for ``target``, built with ``interpreter``; the
-    lock's body with only the hashes of files that install on the target. Raises :class:`ResolutionError`."""
+) -> tuple[str, list[str]]:
+    """``uv pip compile`` of the requirements as of ``as_of`` for ``target``, built with ``interpreter``: the
+    lock's body with only the hashes of files that install on the target, and the pins that install there only
+    from their sdist. Raises :class:`ResolutionError`."""
     with tempfile.TemporaryDirectory(prefix="exhume-lock-") as tmp:
         work = Path(tmp)
         _write_inputs(work, requirements_in, constraints)
@@ -491,26 +494,15 @@ def _served(
     return project.release_files(version)
 
 
-def sdists_to_build(
-    pins: Sequence[Pin], *, source: ProjectSource, target: Target, as_of: datetime, floors: dict[str, datetime]
-) -> list[str]:
-    """The pins that install on ``target`` only from their sdist (no wheel of the date for it)."""
-    return [
-        p.name
-        for p in pins
-        if (files := _served(source, p.name, p.version, cutoff=floors.get(p.name, as_of), target=target))
-        and not any(f.kind == "wheel" for f in files)
-    ]
-
-
 def _installable_hashes(
     body: str, *, source: ProjectSource, target: Target, as_of: datetime, floors: dict[str, datetime]
-) -> str:
+) -> tuple[str, list[str]]:
     """``body`` with each pin's hashes cut to the files of its release that the date-filtered view would serve
-    for ``target`` (sdists and the wheels that install there, uploaded by the cutoff). A pin whose files the
-    index gives no sha256 for keeps every hash."""
+    for ``target`` (sdists and the wheels that install there, uploaded by the cutoff), and the pins whose files
+    there are no wheel (built from the sdist). A pin whose files the index gives no sha256 for keeps every hash."""
     out: list[str] = []
     block: list[str] = []
+    built: list[str] = []
 
     def flush() -> None:
         if not block:
@@ -523,6 +515,8 @@ def _installable_hashes(
             return
         name, version = canonicalize_name(match["name"]), Version(match["version"])
         files = _served(source, name, version, cutoff=floors.get(name, as_of), target=target)
+        if files and not any(f.kind == "wheel" for f in files):
+            built.append(name)
         allowed = {f"sha256:{f.hashes['sha256']}" for f in files or () if "sha256" in f.hashes}
         kept = [h for h in hashes if h in allowed] or hashes
         rest = [line for line in block[1:] if not line.strip().startswith("--hash=")]
@@ -542,4 +536,4 @@ def _installable_hashes(
             flush()
             out.append(line)
     flush()
-    return "\n".join(out).rstrip("\n") + "\n"
+    return "\n".join(out).rstrip("\n") + "\n", built
