@@ -777,13 +777,16 @@ def _unresolved(scan: ScanResult, distribution: str, module: str, reason: str) -
     return Unresolved(module=module, locations=locations, reason=reason)
 
 
+def _first_uploaded(project: Project) -> datetime | None:
+    """When the project's first file was uploaded (None where the index gives no times)."""
+    return min((f.upload_time for f in project.files if f.upload_time is not None), default=None)
+
+
 def _first_upload(releases: ReleaseSource, name: str) -> datetime | None:
     try:
-        project = releases.project(name)
+        return _first_uploaded(releases.project(name))
     except ProjectNotFound:
         return None
-    times = [f.upload_time for f in project.files if f.upload_time is not None]
-    return min(times) if times else None
 
 
 def _fold_latecomers(uses: list[DistributionUse], releases: ReleaseSource, as_of: datetime) -> list[DistributionUse]:
@@ -803,11 +806,13 @@ def _fold_latecomers(uses: list[DistributionUse], releases: ReleaseSource, as_of
         if len(hosts) != 1:
             continue
         host = hosts.pop()
+        if host not in out:
+            continue
         first = _first_upload(releases, use.name)
         if first is None or first <= as_of:
             continue
         host_first = _first_upload(releases, host)
-        if host_first is None or host_first > as_of or host not in out:
+        if host_first is None or host_first > as_of:
             continue
         log.info("%s was first uploaded on %s, after the code's date: its modules go to %s", use.name, first, host)
         del out[use.name]
@@ -866,11 +871,11 @@ def _guessed_after(dist: _Dist, as_of: datetime) -> str | None:
         return None
     if any(e.kind not in ("api", "keyword") for e in dist.evidence) or dist.confidence == "high":
         return None
-    times = [f.upload_time for f in dist.project.files if f.upload_time is not None]
-    if not times or min(times) <= as_of:
+    first = _first_uploaded(dist.project)
+    if first is None or first <= as_of:
         return None
     return (
-        f"the project {dist.name!r} has the module's name but was first uploaded on {min(times).date()}, after the "
+        f"the project {dist.name!r} has the module's name but was first uploaded on {first.date()}, after the "
         f"code's date {as_of.date()}: it is not what the code imported"
     )
 
