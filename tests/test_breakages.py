@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import re
 import tarfile
+import zipfile
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -112,6 +113,8 @@ def test_table_urls_are_the_sources() -> None:
         pytest.param("gym", "0.21.0", {"gym-pyglet2", "gym021-setuptools67", "gym021-wheel040"}, id="gym021"),
         pytest.param("imgaug", "0.4.0", {"imgaug-numpy124"}, id="imgaug_any"),
         pytest.param("numpy", "1.16.0", set(), id="wildcard_rows_not_listed"),
+        pytest.param("djangorestframework", "2.3.7", {"drf-sorteddict-django19"}, id="drf237__sorteddict"),
+        pytest.param("djangorestframework", "2.4.6", set(), id="drf246__through_compat"),
     ],
 )
 def test_breakages_for(distribution: str, version: str, expected_ids: set[str]) -> None:
@@ -263,6 +266,12 @@ def _release_file(client: IndexClient, project: str, version: str, kind: str) ->
     return files[0]
 
 
+def _wheel_bytes(client: IndexClient, project: str, version: str) -> bytes:
+    body = client.download(_release_file(client, project, version, "wheel"), limit=5_000_000)
+    assert body is not None
+    return body
+
+
 def _sdist_member(client: IndexClient, project: str, version: str, member: str) -> str:
     body = client.download(_release_file(client, project, version, "sdist"), limit=5_000_000)
     assert body is not None
@@ -292,3 +301,17 @@ def test_keras_backend_rows_match_the_releases_own_files() -> None:
         requires = [line for line in metadata.splitlines() if line.startswith("Requires-Dist:")]
         assert requires and not any("tensorflow" in line or "theano" in line for line in requires)
         assert any(b.kind == "needs" and b.other == "tensorflow" for b in breakages_for("keras", Version(version)))
+
+
+@pytest.mark.network
+def test_drf_sorteddict_row_matches_the_releases_own_files() -> None:
+    """Django REST framework 2.4.5 imports SortedDict from Django (removed in 1.9), 2.4.6 only through its
+    compat module, which falls back to collections.OrderedDict: the row's boundary, read from the wheels."""
+    client = IndexClient()
+    direct = "from django.utils.datastructures import SortedDict"
+    for version, imports in [("2.4.5", True), ("2.4.6", False)]:
+        with zipfile.ZipFile(io.BytesIO(_wheel_bytes(client, "djangorestframework", version))) as wheel:
+            serializers = wheel.read("rest_framework/serializers.py").decode("utf-8")
+        assert (direct in serializers) is imports
+        rows = {b.id for b in breakages_for("djangorestframework", Version(version))}
+        assert ("drf-sorteddict-django19" in rows) is imports

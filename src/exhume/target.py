@@ -99,6 +99,23 @@ class Target:
         platforms = tuple(platform_tags)
         return any(Tag(py, abi, plat) in supported for py in python_tags for abi in abis for plat in platforms)
 
+    def markers(self) -> dict[str, str]:
+        """The PEP 508 marker environment of the target (no extra), for requirements read from metadata."""
+        return {
+            "implementation_name": "cpython",
+            "implementation_version": f"{self.python}.0",
+            "os_name": "posix",
+            "platform_machine": self.platform.arch,
+            "platform_python_implementation": "CPython",
+            "platform_release": "",
+            "platform_system": "Linux",
+            "platform_version": "",
+            "python_full_version": f"{self.python}.0",
+            "python_version": self.python,
+            "sys_platform": "linux" if self.version >= (3, 3) else "linux2",
+            "extra": "",
+        }
+
     def installs_wheel(self, filename: str) -> bool:
         """Whether wheel ``filename`` installs on the target; a filename that does not parse is kept (pip
         decides)."""

@@ -19,6 +19,7 @@ from exhume.errors import ResolutionError, UnresolvedImports
 from exhume.files import write_atomic
 from exhume.fingerprint import code_fingerprint
 from exhume.index import IndexClient
+from exhume.index.requires import RequiresReader
 from exhume.infer import ReleaseSource, api_with, build_requirement, infer
 from exhume.knowledge.ondemand import NameReader
 from exhume.knowledge.providers import ProviderSearch
@@ -87,6 +88,8 @@ class Session:
     providers: ProviderSearch | None
     #: Names of releases of distributions the shipped API index lacks, read when the code uses them.
     names: NameReader
+    #: Each chosen release's own Requires-Dist, for the joint choice.
+    requires: RequiresReader
     platform: Platform
     pythons: PythonsHere
     today: datetime
@@ -121,6 +124,7 @@ def open_session(path: str | Path, *, offline: bool = False, client: IndexClient
         index=index,
         providers=None if offline else ProviderSearch(index),
         names=NameReader(index),
+        requires=RequiresReader(index),
         platform=Platform.here(),
         pythons=PythonsHere(),
         today=datetime.now(timezone.utc),
@@ -288,6 +292,7 @@ def _plan(session: Session, options: LockOptions, *, path: str | None, repairs: 
             platform=session.platform,
             today=session.today,
             repairs=repairs,
+            requires=session.requires,
         )
 
     inference = again()

@@ -36,6 +36,7 @@ from packaging.version import InvalidVersion, Version
 
 from exhume.errors import InferenceError, ProjectNotFound
 from exhume.index import Project
+from exhume.infer import solve
 from exhume.knowledge import breakages as breakage_table
 from exhume.knowledge.data import read_toml
 from exhume.knowledge.ondemand import NameAnswer
@@ -62,6 +63,7 @@ __all__ = [
     "ApiKnowledge",
     "NameSource",
     "ReleaseSource",
+    "RequiresSource",
     "api_with",
     "build_requirement",
     "infer",
@@ -74,6 +76,12 @@ _STRONG_SOURCES = frozenset({"requirements", "setup.py", "setup.cfg", "pyproject
 
 class ReleaseSource(Protocol):
     def project(self, name: str) -> Project: ...
+
+
+class RequiresSource(Protocol):
+    """Each release's own ``Requires-Dist`` (:class:`exhume.index.requires.RequiresReader`); None: not known."""
+
+    def requires(self, project: Project, version: Version) -> Sequence[Requirement] | None: ...
 
 
 class ProviderFinder(Protocol):
@@ -420,19 +428,110 @@ def _python_ok(spec: SpecifierSet, python: str) -> bool:
     return spec.contains(Version(f"{python}.99"), prereleases=True) or spec.contains(Version(python))
 
 
+def _python_candidates(as_of: datetime, forced: str | None) -> list[str]:
+    """The Pythons to choose among: the one given, else those released by the as-of date (2.7 at least)."""
+    if forced:
+        return [forced]
+    return [p for p in PYTHONS if PYTHON_RELEASES[p] <= max(as_of, PYTHON_RELEASES["2.7"])] or list(PYTHONS)
+
+
+def _variables(dists: Sequence[_Dist], pythons: Sequence[str], as_of: datetime) -> list[solve.Variable]:
+    """Each distribution's feasible releases as the joint solver sees them."""
+    out = []
+    for dist in dists:
+        releases = []
+        for version in sorted(dist.feasible):
+            support = dist.support[version]
+            releases.append(
+                solve.Release(
+                    version=version,
+                    installs=frozenset(p for p in pythons if support.installs_on(p)),
+                    wheels=frozenset(p for p in pythons if p in support.wheels),
+                    dated=(dist.project.upload_time(version) or as_of) <= as_of,
+                    known=dist.known is not None and version in dist.known,
+                )
+            )
+        out.append(solve.Variable(name=dist.name, releases=tuple(releases)))
+    return out
+
+
+class _Joint:
+    """The joint choice of one inference: the rules between its distributions (the breakage table's at the
+    start, each chosen release's ``Requires-Dist`` as the solver picks it) and the sources of the latter."""
+
+    # Rounds of solve → read the chosen releases' requirements → solve again; each round adds rules only for
+    # releases not read before, so this bounds the reads, not the answer's correctness for what was read.
+    ROUNDS = 6
+
+    def __init__(self, rules: Sequence[solve.Rule], requires: RequiresSource | None, platform: Platform) -> None:
+        self.rules = list(rules)
+        self.requires = requires
+        self.platform = platform
+        self._read: set[tuple[str, Version]] = set()
+
+    def choose(self, options: Sequence[solve.Option], dists: Sequence[_Dist], as_of: datetime) -> solve.Choice:
+        variables = _variables(dists, [o.python for o in options], as_of)
+        choice = solve.solve(options, variables, self.rules)
+        for _ in range(self.ROUNDS):
+            if not self._read_requires(dists, choice):
+                break
+            choice = solve.solve(options, variables, self.rules)
+        return choice
+
+    def _read_requires(self, dists: Sequence[_Dist], choice: solve.Choice) -> bool:
+        """Add the rules that the chosen releases' own requirements make between the distributions; whether
+        one of them rules out what was chosen."""
+        if self.requires is None:
+            return False
+        by_name = {d.name: d for d in dists}
+        broken = False
+        for dist in dists:
+            version = choice.chosen.get(dist.name)
+            if version is None or (dist.name, version) in self._read:
+                continue
+            self._read.add((dist.name, version))
+            for requirement in self.requires.requires(dist.project, version) or ():
+                other = canonicalize_name(requirement.name)
+                if other not in by_name or other == dist.name or not str(requirement.specifier):
+                    continue
+                marker = requirement.marker
+                pythons = frozenset(
+                    p for p in PYTHONS if marker is None or marker.evaluate(self.platform.target(p).markers())
+                )
+                if not pythons:
+                    continue
+                rule = solve.Rule(
+                    when=dist.name,
+                    versions=frozenset({version}),
+                    then=other,
+                    allowed=requirement.specifier,
+                    why=f"{dist.name} {version} requires {other}{requirement.specifier}",
+                    pythons=pythons,
+                    kind="requires-dist",
+                    source=f"Requires-Dist of {dist.name} {version}",
+                )
+                self.rules.append(rule)
+                theirs = choice.chosen.get(other)
+                if (
+                    theirs is not None
+                    and choice.python in pythons
+                    and not requirement.specifier.contains(theirs, prereleases=True)
+                ):
+                    broken = True
+        return broken
+
+
 def _pick_python(
     dists: Sequence[_Dist],
     evidence: Sequence[tuple[Evidence, SpecifierSet, int]],
     as_of: datetime,
     forced: str | None,
     available: Collection[str] | None,
+    *,
+    joint: _Joint,
 ) -> tuple[str, str]:
     current = current_python(as_of)
-    candidates = (
-        [forced] if forced else [p for p in PYTHONS if PYTHON_RELEASES[p] <= max(as_of, PYTHON_RELEASES["2.7"])]
-    )
-    if not candidates:
-        candidates = list(PYTHONS)
+    candidates = _python_candidates(as_of, forced)
 
     def score(python: str) -> tuple[int, int, int, int, int, int, int]:
         syntax = sum(w for _, spec, w in evidence if w >= 100 and _python_ok(spec, python))
@@ -458,8 +557,13 @@ def _pick_python(
         usable = 1 if available is None or python in available else 0
         return (syntax, dated, wheels, installs, usable, declared, closeness)
 
-    best = max(candidates, key=score)
-    _, dated, wheels, installs, usable, declared, _ = score(best)
+    # The Python is one variable of the joint choice: its own merits (syntax; then interpreter at hand,
+    # declarations, closeness) are ranked here, the releases' part is the solver's.
+    scores = {p: score(p) for p in candidates}
+    by_rest = sorted(candidates, key=lambda p: scores[p][4:], reverse=True)
+    options = [solve.Option(python=p, syntax=scores[p][0], rank=by_rest.index(p)) for p in candidates]
+    best = joint.choose(options, dists, as_of).python
+    _, dated, wheels, installs, usable, declared, _ = scores[best]
     n_syntax = sum(1 for _, _, w in evidence if w >= 100)
     ok_syntax = sum(1 for _, spec, w in evidence if w >= 100 and _python_ok(spec, best))
     reason = (
@@ -468,8 +572,8 @@ def _pick_python(
         f"declared and stdlib evidence weight {declared}; Python {current} was current on {as_of.date()}"
     )
     if available is not None:
-        shadowed = [p for p in candidates if p not in available and score(p)[:4] == score(best)[:4]]
-        shadowed = [p for p in shadowed if score(p)[5] > declared]
+        shadowed = [p for p in candidates if p not in available and scores[p][:4] == scores[best][:4]]
+        shadowed = [p for p in shadowed if scores[p][5] > declared]
         if shadowed:
             reason += f"; Python {', '.join(shadowed)} fits the declarations better but has no interpreter here"
         if not usable:
@@ -493,6 +597,7 @@ def infer(
     platform: Platform | None = None,
     today: datetime | None = None,
     repairs: Sequence[Repair] = (),
+    requires: RequiresSource | None = None,
 ) -> Inference:
     """Infer the Python version and a constraint per distribution from a scan. See the module doc for the rules.
 
@@ -505,6 +610,9 @@ def infer(
     ``today`` is the date to fall back on when nothing dates the code (default: the clock, read here once).
     ``repairs`` are what failed build rounds proposed: a requirement stands as ``--pin`` does, with the failure
     as its evidence, and a Python applies unless ``python`` is given.
+    ``requires``, when given, reads each chosen release's ``Requires-Dist``: the releases and the Python are
+    chosen together (:mod:`exhume.infer.solve`) so that those between the code's distributions hold, as the
+    breakage table's rows between them always do.
     Raises :class:`InferenceError` when ``python`` is given and is not one exhume can target.
     """
     platform = platform if platform is not None else Platform.here()
@@ -611,12 +719,13 @@ def infer(
                 modules = ", ".join(sorted({m.module for m in scan.modules if m.distribution == dist.name}))
                 unresolved.append(_unresolved(scan, dist.name, modules or dist.name, late))
     py_evidence = _python_evidence(scan)
-    chosen_python, python_reason = _pick_python(dists, py_evidence, as_of_value, python, available)
+    joint = _Joint(_pair_rules(dists), requires, platform)
+    chosen_python, python_reason = _pick_python(dists, py_evidence, as_of_value, python, available, joint=joint)
     if python_repair is not None and chosen_python == python_repair.python:
         python_reason = f"repair: {python_repair.reason} (check {python_repair.check})"
 
     def choose(on: str) -> tuple[list[Constraint], list[Unresolved], list[Constraint], list[Constraint], list[_Dist]]:
-        chosen, dropped = _constraints_on(scan, dists, on, as_of_value)
+        chosen, dropped = _constraints_on(scan, dists, on, as_of_value, joint)
         needs, limits, unmet = _breakage_constraints(
             scan,
             constraints=chosen,
@@ -632,7 +741,7 @@ def infer(
     if unmet and python is None:
         # A distribution the chosen releases need (the TensorFlow behind standalone Keras) has nothing of the
         # date for this Python: choose the Python again with it counted, and keep that choice if more then fits.
-        other, other_reason = _pick_python([*dists, *unmet], py_evidence, as_of_value, None, available)
+        other, other_reason = _pick_python([*dists, *unmet], py_evidence, as_of_value, None, available, joint=joint)
         if other != chosen_python:
             retry = choose(other)
             if len(retry[4]) < len(unmet) and len(retry[1]) <= len(dropped):
@@ -940,13 +1049,35 @@ def _date_floor(scan: ScanResult, dists: Sequence[_Dist]) -> tuple[datetime, str
     return floor
 
 
-def _constraint(dist: _Dist, python: str, as_of: datetime) -> Constraint:
+def _constraint(dist: _Dist, python: str, as_of: datetime, joint: solve.Choice | None = None) -> Constraint:
+    """The constraint of ``dist`` on ``python``: the release it takes alone, or the one the joint choice gave
+    it, with the rules that moved it there as evidence."""
     version, reason = _choose(dist, python, as_of)
+    evidence = list(dist.evidence)
+    if joint is not None and joint.chosen.get(dist.name) != version:
+        moved = joint.moved_by.get(dist.name, ())
+        alone = version
+        version = joint.chosen.get(dist.name)
+        for rule in moved:
+            on_us = rule.then == dist.name
+            evidence.append(
+                Evidence(
+                    kind=rule.kind,
+                    text=rule.why,
+                    specifier=str(rule.allowed) if on_us else "",
+                    source=rule.source,
+                )
+            )
+        why = "; ".join(rule.why for rule in moved) or "the other distributions' choices"
+        if version is None:
+            reason = f"no feasible release installs on Python {python} beside the others: {why}"
+        else:
+            reason = f"chosen with the others (alone it would be {alone}): {why}"
     return Constraint(
         distribution=dist.name,
         specifier=range_specifier(dist.feasible, dist.releases),
         version=version,
-        evidence=tuple(dist.evidence),
+        evidence=tuple(evidence),
         reason=reason,
         confidence=dist.confidence,
         optional=dist.optional,
@@ -955,20 +1086,52 @@ def _constraint(dist: _Dist, python: str, as_of: datetime) -> Constraint:
 
 
 def _constraints_on(
-    scan: ScanResult, dists: Sequence[_Dist], python: str, as_of: datetime
+    scan: ScanResult, dists: Sequence[_Dist], python: str, as_of: datetime, joint: _Joint
 ) -> tuple[list[Constraint], list[Unresolved]]:
-    """Each distribution's constraint on ``python``; one that has no release for it becomes an unresolved
-    import instead (exit 3, or left out with --allow-unresolved): a requirement that can only fail the lock."""
+    """Each distribution's constraint on ``python``, chosen jointly under ``rules``; one that has no release for
+    it becomes an unresolved import instead (exit 3, or left out with --allow-unresolved): a requirement that
+    can only fail the lock."""
     constraints: list[Constraint] = []
     dropped: list[Unresolved] = []
+    choice = joint.choose([solve.Option(python=python, syntax=0, rank=0)], dists, as_of)
     for dist in sorted(dists, key=lambda d: d.name):
-        constraint = _constraint(dist, python, as_of)
+        constraint = _constraint(dist, python, as_of, choice)
         if constraint.version is None:
             modules = ", ".join(sorted({m.module for m in scan.modules if m.distribution == dist.name}))
             dropped.append(_unresolved(scan, dist.name, modules or dist.name, f"{dist.name}: {constraint.reason}"))
             continue
         constraints.append(constraint)
     return constraints, dropped
+
+
+def _pair_rules(dists: Sequence[_Dist]) -> list[solve.Rule]:
+    """The breakage table's rows between two distributions of the code, as rules of the joint choice: Django
+    REST framework 2.x beside Django 1.9 or later, TensorFlow 1.x beside an h5py or protobuf the code names."""
+    present = {d.name for d in dists}
+    found: dict[tuple[str, str], tuple[breakage_table.Breakage, set[Version]]] = {}
+    for dist in dists:
+        for version in dist.feasible:
+            for row in breakage_table.breakages_for(dist.name, version):
+                if row.build or row.kind == "removed" or (row.kind == "needs" and row.names):
+                    continue
+                other = canonicalize_name(row.constraint.name)
+                if other in present and other != dist.name:
+                    found.setdefault((dist.name, row.id), (row, set()))[1].add(version)
+    rules = []
+    for (name, _), (row, versions) in sorted(found.items()):
+        other = canonicalize_name(row.constraint.name)
+        rules.append(
+            solve.Rule(
+                when=name,
+                versions=frozenset(versions),
+                then=other,
+                allowed=row.constraint.specifier,
+                why=f"{row.id}: {name}{row.affected} needs {other}{row.constraint.specifier}",
+                kind="breakage",
+                source=f"{row.id}: {row.error} ({row.source})",
+            )
+        )
+    return rules
 
 
 def _breakage_constraints(
