@@ -514,3 +514,51 @@ def test_releases_between_two_known_ones_count_as_known(tmp_path: Path, releases
     files = {"load.py": "import pandas as pd\ndf = pd.read_csv('a.csv', sep=';', header=0, decimal='.')\n"}
     result = infer(scan(_tree(tmp_path, files)), releases=releases, as_of=datetime(2018, 8, 12, tzinfo=timezone.utc))
     assert _by_name(result)["pandas"].version == Version("0.23.4")
+
+
+class RecordedRequires:
+    """Requires-Dist of some releases, recorded from the index (tests/data/infer/requires.json)."""
+
+    def __init__(self) -> None:
+        data = json.loads((RECORDED.parent / "requires.json").read_text(encoding="utf-8"))
+        self.requires_of: dict[str, dict[str, list[str] | None]] = data["requires"]
+        self.read: list[tuple[str, str]] = []
+
+    def requires(self, project: Project, version: Version) -> tuple[Requirement, ...] | None:
+        self.read.append((project.name, str(version)))
+        values = self.requires_of.get(project.name, {}).get(str(version))
+        return None if values is None else tuple(Requirement(v) for v in values)
+
+
+TORCH_AND_VISION = {"train.py": "import torch\nimport torchvision\nprint(torch.zeros(1), torchvision.models)\n"}
+
+
+def test_releases_are_chosen_together_with_their_requires_dist(tmp_path: Path, releases: RecordedReleases) -> None:
+    # Alone, torchvision of 2019-09-01 is 0.4.0, which requires torch==1.2.0; with torch held at 1.1.0 the joint
+    # choice takes 0.3.0 (torch>=1.1.0) and says why.
+    as_of = datetime(2019, 9, 1, tzinfo=timezone.utc)
+    pins = (Requirement("torch==1.1.0"),)
+    tree = scan(_tree(tmp_path, TORCH_AND_VISION))
+    alone = _by_name(infer(tree, releases=releases, as_of=as_of, pins=pins, python="3.7"))
+    assert alone["torchvision"].version == Version("0.4.0")
+    requires = RecordedRequires()
+    joint = _by_name(infer(tree, releases=releases, as_of=as_of, pins=pins, python="3.7", requires=requires))
+    assert joint["torch"].version == Version("1.1.0")
+    vision = joint["torchvision"]
+    assert vision.version == Version("0.3.0")
+    assert "alone it would be 0.4.0" in vision.reason
+    assert [e.kind for e in vision.evidence if e.kind == "requires-dist"] == ["requires-dist"]
+    assert ("torchvision", "0.4.0") in requires.read
+
+
+def test_unrelated_distributions_keep_their_own_choice_under_the_joint_solver(
+    tmp_path: Path, releases: RecordedReleases
+) -> None:
+    as_of = datetime(2018, 3, 15, tzinfo=timezone.utc)
+    tree = scan(_tree(tmp_path, TF1))
+    alone = infer(tree, releases=releases, as_of=as_of)
+    joint = infer(tree, releases=releases, as_of=as_of, requires=RecordedRequires())
+    assert joint.python == alone.python
+    assert [(c.distribution, c.version) for c in joint.constraints] == [
+        (c.distribution, c.version) for c in alone.constraints
+    ]
