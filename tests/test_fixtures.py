@@ -11,6 +11,7 @@ import math
 import shutil
 import sys
 from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime, time, timezone
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import SpecifierSet
 from packaging.utils import canonicalize_name
 
+from exhume.infer import infer
 from exhume.model import Location, ModuleKind, WarningCode
 from exhume.scan import ScanResult, scan
 from exhume.scan.report import render_json
@@ -63,7 +65,10 @@ _SCHEMA: dict[str, dict[str, bool]] = {
     },
     "scan.versions": {"distribution": True, "version": True, "path": True, "cell": False, "line": False},
     "scan.warnings": {"code": True, "path": True, "line": False},
+    "infer.versions": {"distribution": True, "specifier": True},
 }
+# Scalars of [infer]: the as-of date to infer with, and the Pythons the choice may be.
+_INFER_SCALARS = {"as_of", "python"}
 _SCAN_SCALARS = {
     "distributions",
     "distributions_ignore",
@@ -369,7 +374,7 @@ def check(result: ScanResult, expected: Mapping[str, Any]) -> list[str]:
 
 def _format_problems(expected: Mapping[str, Any]) -> list[str]:
     problems = []
-    for section in ("setup", "scan"):
+    for section in ("setup", "scan", "infer"):
         for key, value in expected.get(section, {}).items():
             qualified = f"{section}.{key}"
             if qualified in _SCHEMA:
@@ -377,7 +382,9 @@ def _format_problems(expected: Mapping[str, Any]) -> list[str]:
                     allowed = _SCHEMA[qualified]
                     problems += [f"{qualified}: unknown key {k!r}" for k in entry if k not in allowed]
                     problems += [f"{qualified}: missing {k!r}" for k, req in allowed.items() if req and k not in entry]
-            elif section != "scan" or key not in _SCAN_SCALARS:
+            elif not (section == "scan" and key in _SCAN_SCALARS) and not (
+                section == "infer" and key in _INFER_SCALARS
+            ):
                 problems.append(f"unknown key {qualified!r}")
     for entry in expected.get("setup", {}).get("symlink", []):
         if ("target" in entry) == ("outside" in entry):
@@ -448,3 +455,26 @@ def test_parallel_scan_gives_the_same_bytes(tmp_path: Path) -> None:
     count = sum(1 for p in tree.rglob("*.py"))
     assert count >= 250, f"only {count} Python files; the parallel path needs more"
     assert render_json(scan(tree, jobs=2)) == render_json(scan(tree, jobs=1))
+
+
+INFERRED = [n for n in NAMES if "infer" in load_expectations(n)]
+
+
+@pytest.mark.parametrize("name", [pytest.param(n, id=n) for n in INFERRED])
+def test_fixture_inference_meets_expectations(name: str, tmp_path: Path) -> None:
+    """The inference stage on the fixture, against recorded index pages and recorded Requires-Dist (the pages of
+    tests/data/infer/), at the fixture's as-of date."""
+    from test_infer import RecordedReleases, RecordedRequires
+
+    expected = load_expectations(name)["infer"]
+    as_of = datetime.combine(expected["as_of"], time(), tzinfo=timezone.utc)
+    result = infer(scan(prepare(name, tmp_path)), releases=RecordedReleases(), requires=RecordedRequires(), as_of=as_of)
+    failures = []
+    if "python" in expected and result.python not in expected["python"]:
+        failures.append(f"Python {result.python}, expected one of {expected['python']}")
+    chosen = {c.distribution: c.version for c in result.constraints}
+    for want in expected.get("versions", []):
+        version = chosen.get(canonicalize_name(want["distribution"]))
+        if version is None or not SpecifierSet(want["specifier"]).contains(version, prereleases=True):
+            failures.append(f"{want['distribution']}: chose {version}, expected {want['specifier']}")
+    assert not failures, f"{name}: " + "; ".join(failures)
