@@ -376,24 +376,22 @@ def _declared_evidence(dist: _Dist, use: DistributionUse, *, yielding: bool = Fa
 
 
 def _choose(dist: _Dist, python: str, as_of: datetime) -> tuple[Version | None, str]:
-    """Rule ``as-of``: newest feasible release uploaded by ``as_of`` installable on ``python``, wheels first."""
-    installable = sorted(v for v in dist.feasible if dist.support[v].installs_on(python))
-    if not installable:
+    """Rule ``as-of``: newest feasible release uploaded by ``as_of`` installable on ``python``, wheels first
+    (releases known to have every name before ones where a name is only not ruled out): the first of
+    :func:`exhume.infer.solve.preference`, the order the joint choice counts its steps back in."""
+    (variable,) = _variables([dist], [python], as_of)
+    order = solve.preference(variable, python)
+    if not order:
         return None, f"no feasible release installs on Python {python}"
-    dated = [v for v in installable if (dist.project.upload_time(v) or as_of) <= as_of]
-    if dist.known is not None and any(v in dist.known for v in dated):
-        # Releases known to have every name come before ones where a name is only not ruled out.
-        dated = [v for v in dated if v in dist.known]
-    if not dated:
-        oldest = installable[0]
-        return oldest, (
+    best = next(r for r in variable.releases if r.version == order[0])
+    if not best.dated:
+        return best.version, (
             f"no feasible release was uploaded by {as_of.date()}; the oldest feasible one installable on "
             f"Python {python} was taken"
         )
-    with_wheel = [v for v in dated if python in dist.support[v].wheels]
-    if with_wheel:
-        return with_wheel[-1], f"newest release uploaded by {as_of.date()} with a wheel for Python {python}"
-    return dated[-1], f"newest release uploaded by {as_of.date()}; installs on Python {python} from its sdist"
+    if python in best.wheels:
+        return best.version, f"newest release uploaded by {as_of.date()} with a wheel for Python {python}"
+    return best.version, f"newest release uploaded by {as_of.date()}; installs on Python {python} from its sdist"
 
 
 def _python_evidence(scan: ScanResult) -> list[tuple[Evidence, SpecifierSet, int]]:
@@ -514,8 +512,8 @@ class _Joint:
                 theirs = choice.chosen.get(other)
                 if (
                     theirs is not None
-                    and choice.python in pythons
-                    and not requirement.specifier.contains(theirs, prereleases=True)
+                    and rule.applies(choice.python)
+                    and not rule.allowed.contains(theirs, prereleases=True)
                 ):
                     broken = True
         return broken
