@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from packaging.requirements import Requirement
 
-from exhume.engines.engine import DockerEngine, VenvEngine
+from exhume.engines.engine import DockerEngine, Engine, VenvEngine
 from exhume.engines.pipeline import BuildOptions, build_repository
 from exhume.engines.report import BuildReport, render_junit, render_text
 from exhume.engines.smoke import Verdict
@@ -39,6 +39,17 @@ def _checks(report: BuildReport) -> dict[str, Verdict]:
     return {o.check.id: o.verdict for o in report.final.outcomes}
 
 
+def _verify(name: str, engine: Engine, image: str) -> None:
+    """Run ``fixtures/<name>.verify.py`` (when the fixture has one) with the image's own Python, network off:
+    the code does what it is for in the built environment, beyond the smoke tests' imports."""
+    script = FIXTURES / f"{name}.verify.py"
+    if not script.is_file():
+        return
+    result = engine.run(image, ["python", "-c", script.read_text(encoding="utf-8")], timeout=600, network=False)
+    assert result.exit_code == 0, result.output
+    assert "verified:" in result.output, result.output
+
+
 def _build(
     name: str, as_of: str, tmp_path: Path, *, engine: DockerEngine, base_image: Callable[[str], str], python: str
 ) -> BuildReport:
@@ -46,7 +57,10 @@ def _build(
     repo = _copy(name, tmp_path)
     # A tag of its own per test: tests run in parallel and must not build over each other's images.
     options = replace(_options(as_of), tag=f"exhume-test/{name}:{tmp_path.name.lower()}")
-    return build_repository(str(repo), options, engine=engine)
+    report = build_repository(str(repo), options, engine=engine)
+    if report.passed:
+        _verify(name, engine, report.tag)
+    return report
 
 
 @pytest.mark.docker
@@ -123,8 +137,10 @@ def test_venv_engine_validates_tf1_lock(tmp_path: Path) -> None:
     """Issue 4's integration test: the TF1 lock installs with --require-hashes into a fresh interpreter of the
     chosen version, and tensorflow.contrib.layers.xavier_initializer resolves there."""
     repo = _copy("tf1-contrib", tmp_path)
-    report = build_repository(str(repo), replace(_options("2018-03-15"), base_image=None), engine=VenvEngine())
+    engine = VenvEngine()
+    report = build_repository(str(repo), replace(_options("2018-03-15"), base_image=None), engine=engine)
     assert report.passed, report.to_dict()
+    _verify("tf1-contrib", engine, report.tag)
     api = next(o for o in report.final.outcomes if o.check.id == "api:tensorflow")
     assert ("tensorflow.contrib.layers.xavier_initializer", True, None) in api.check.names
 
