@@ -113,8 +113,12 @@ def test_table_urls_are_the_sources() -> None:
         pytest.param("gym", "0.21.0", {"gym-pyglet2", "gym021-setuptools67", "gym021-wheel040"}, id="gym021"),
         pytest.param("imgaug", "0.4.0", {"imgaug-numpy124"}, id="imgaug_any"),
         pytest.param("numpy", "1.16.0", set(), id="wildcard_rows_not_listed"),
-        pytest.param("djangorestframework", "2.3.7", {"drf-sorteddict-django19"}, id="drf237__sorteddict"),
-        pytest.param("djangorestframework", "2.4.6", set(), id="drf246__through_compat"),
+        pytest.param(
+            "djangorestframework", "2.3.7", {"drf-sorteddict-django19", "drf2-needs-django18"}, id="drf237__sorteddict"
+        ),
+        pytest.param("djangorestframework", "2.4.6", {"drf2-needs-django18"}, id="drf246__through_compat"),
+        pytest.param("djangorestframework", "3.9.0", {"drf3-needs-django2"}, id="drf39__six"),
+        pytest.param("djangorestframework", "3.12.0", set(), id="drf312__declares_django"),
     ],
 )
 def test_breakages_for(distribution: str, version: str, expected_ids: set[str]) -> None:
@@ -315,3 +319,24 @@ def test_drf_sorteddict_row_matches_the_releases_own_files() -> None:
         assert (direct in serializers) is imports
         rows = {b.id for b in breakages_for("djangorestframework", Version(version))}
         assert ("drf-sorteddict-django19" in rows) is imports
+
+
+@pytest.mark.network
+def test_drf_needs_django_rows_match_the_releases_own_files() -> None:
+    """Django REST framework declares no Django before 3.12: 2.x imports django.conf.urls.patterns (gone in
+    Django 1.10), 3.0-3.9 django.utils.six (gone in 3.0); 3.12 declares django itself, so no row is needed."""
+    client = IndexClient()
+    for version, member, text, row in [
+        ("2.4.8", "rest_framework/routers.py", "from django.conf.urls import patterns", "drf2-needs-django18"),
+        ("3.9.0", "rest_framework/response.py", "from django.utils.six", "drf3-needs-django2"),
+        ("3.12.0", None, None, None),
+    ]:
+        wheel = _release_file(client, "djangorestframework", version, "wheel")
+        metadata = client.metadata(wheel).decode("utf-8")
+        declares = any(line.startswith("Requires-Dist:") and "django" in line.lower() for line in metadata.splitlines())
+        assert declares is (row is None), version
+        if member is not None and text is not None:
+            with zipfile.ZipFile(io.BytesIO(_wheel_bytes(client, "djangorestframework", version))) as archive:
+                assert text in archive.read(member).decode("utf-8"), (version, member)
+        needs = {b.id for b in breakages_for("djangorestframework", Version(version)) if b.kind == "needs"}
+        assert needs == ({row} if row else set()), version

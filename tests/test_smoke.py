@@ -44,6 +44,11 @@ def _repo(root: Path) -> Path:
     (root / "py2_only.py").write_text("print 'hello'\n")
     (root / "sleeps.py").write_text("import time\ntime.sleep(60)\n")
     (root / "uses_missing.py").write_text("import zz_not_installed_module\n")
+    # What Django's models do at import without a settings module (the class is named as Django's is).
+    (root / "needs_settings.py").write_text(
+        "class ImproperlyConfigured(Exception):\n    pass\n\n\n"
+        "raise ImproperlyConfigured('Requested setting INSTALLED_APPS, but settings are not configured.')\n"
+    )
     return root
 
 
@@ -62,6 +67,9 @@ PLAN = SmokePlan(
             # A name below an instance (a flag the program defines at run time) is the program's data: resolved.
             names=("os.path.join", "os.path.no_such_function", "json.dumps", "pkg.ok.FLAGS.batch_size"),
         ),
+        # A name whose module needs Django settings to import cannot be checked here; it is not missing.
+        SmokeCheck(id="api:settings", kind="api", names=("needs_settings.Field", "json.dumps")),
+        SmokeCheck(id="api:settings-and-missing", kind="api", names=("needs_settings.Field", "os.no_such_name")),
         SmokeCheck(id="command", kind="command", command="exit 3"),
         SmokeCheck(id="first-party:sleeps", kind="first-party", module="sleeps", timeout=2.0),
     ),
@@ -75,6 +83,8 @@ EXPECTED = {
     "first-party:reads_data": Verdict.NOT_OURS,
     "first-party:uses_missing": Verdict.ENVIRONMENT,
     "api:stdlib": Verdict.ENVIRONMENT,
+    "api:settings": Verdict.NOT_OURS,
+    "api:settings-and-missing": Verdict.ENVIRONMENT,
     "command": Verdict.NOT_OURS,
     "first-party:sleeps": Verdict.NOT_OURS,
 }
@@ -96,6 +106,8 @@ def test_runner_on_real_interpreters(python: str, tmp_path: Path) -> None:
     assert py2.syntax_error is (python != "2.7")
     assert verdicts["import:zz_missing"].missing_module == "zz_missing"
     assert verdicts["api:stdlib"].missing_names == ("os.path.no_such_function",)
+    assert "Django settings" in verdicts["api:settings"].reason
+    assert verdicts["api:settings-and-missing"].missing_names == ("os.no_such_name",)
 
 
 def _result(kind: str, output: str, exit_code: int | None = 1) -> CheckResult:

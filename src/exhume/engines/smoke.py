@@ -331,8 +331,20 @@ def classify(result: CheckResult, *, third_party: Iterable[str], first_party: It
     first = set(first_party)
     out = result.output
     if result.kind == "api":
-        missing = tuple(n for n, ok, _ in result.names if not ok)
+        # A name whose module cannot even be imported here for a reason no environment fixes (Django settings,
+        # a GPU, a display) is not known to be missing: walking the release back for it would only lose
+        # what the evidence chose.
+        unknown = {n: why for n, ok, error in result.names if not ok and (why := _not_ours(error or ""))}
+        missing = tuple(n for n, ok, _ in result.names if not ok and n not in unknown)
         if result.exit_code == 0 and result.names and not missing:
+            if unknown:
+                name, why = next(iter(unknown.items()))
+                rest = "; the rest resolve" if len(unknown) < len(result.names) else ""
+                return Outcome(
+                    check=result,
+                    verdict=Verdict.NOT_OURS,
+                    reason=f"{len(unknown)} API reference(s) cannot be checked here ({name}: {why}){rest}",
+                )
             return Outcome(check=result, verdict=Verdict.PASSED, reason="every API reference resolves")
         if missing:
             return Outcome(
@@ -368,9 +380,9 @@ def classify(result: CheckResult, *, third_party: Iterable[str], first_party: It
             reason=f"shared library {library.group(1)} is missing",
             library=library.group(1),
         )
-    for pattern, why in _NOT_OURS:
-        if pattern.search(out):
-            return Outcome(check=result, verdict=Verdict.NOT_OURS, reason=why)
+    why = _not_ours(out)
+    if why:
+        return Outcome(check=result, verdict=Verdict.NOT_OURS, reason=why)
     nomod = _NO_MODULE.findall(out)
     if nomod:
         module = nomod[-1]
@@ -405,6 +417,11 @@ def classify(result: CheckResult, *, third_party: Iterable[str], first_party: It
             check=result, verdict=Verdict.ENVIRONMENT, reason="a third-party module failed: " + _last_line(out)
         )
     return Outcome(check=result, verdict=Verdict.NOT_OURS, reason=_last_line(out) or f"exit {result.exit_code}")
+
+
+def _not_ours(text: str) -> str | None:
+    """Why ``text`` (a check's output or one name's error) shows a failure no environment fixes, or None."""
+    return next((why for pattern, why in _NOT_OURS if pattern.search(text)), None)
 
 
 def _last_line(text: str) -> str:
