@@ -15,6 +15,7 @@ import random
 import subprocess
 import sys
 import threading
+import time
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -203,6 +204,10 @@ class Site:
     fail: int = 0  # answer this many requests with 503 first
     seen: list[dict[str, str]] = field(default_factory=list)
     base: str = ""
+    delay: float = 0.0  # seconds each ranged answer waits before it is sent
+    in_flight: int = 0
+    most_in_flight: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock)
 
 
 class _Handler(http.server.BaseHTTPRequestHandler):
@@ -230,6 +235,13 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             return
         status, start, end = 200, 0, len(body)
         spec = self.headers.get("Range")
+        if spec and site.delay:
+            with site.lock:
+                site.in_flight += 1
+                site.most_in_flight = max(site.most_in_flight, site.in_flight)
+            time.sleep(site.delay)
+            with site.lock:
+                site.in_flight -= 1
         if site.ranges and spec and spec.startswith("bytes="):
             first, _, last = spec[len("bytes=") :].partition("-")
             if first == "":
@@ -398,6 +410,24 @@ def test_read_many_coalesces_neighbours(site: Site) -> None:
     small = [n for n in contents if n.endswith(".py")][5:9]  # neighbours, no big member between them
     assert dict(remote.read_many(small)) == {n: contents[n] for n in small}
     assert remote.requests_made - before == 1
+
+
+def test_read_many_fetches_far_apart_members_in_parallel(site: Site) -> None:
+    body, contents = _make_zip(members=300)
+    site.pages["/w.whl"] = ("application/zip", body)
+    remote = RemoteZip(site.base + "/w.whl", size=len(body))
+    remote.namelist()
+    site.delay = 0.2
+    before = remote.requests_made
+    # One module after each large incompressible member: far enough apart that each costs a request of its own.
+    apart = [f"pkg/mod{i + 1:03d}.py" for i in range(0, 300, 30)]
+    assert dict(remote.read_many(apart)) == {n: contents[n] for n in apart}
+    assert remote.requests_made - before >= 2
+    assert site.most_in_flight > 1
+    # What is held already is not asked for again.
+    site.most_in_flight = 0
+    assert dict(remote.read_many(apart)) == {n: contents[n] for n in apart}
+    assert site.most_in_flight == 0
 
 
 def test_remote_zip_server_ignoring_range(site: Site) -> None:

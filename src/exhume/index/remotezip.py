@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import bisect
+import concurrent.futures
 import io
 import logging
 import re
@@ -27,6 +28,9 @@ TAIL = 64 * 1024
 GAP = 512 * 1024
 # What an uncovered read fetches at least (reads outside prefetched ranges are rare: odd archives only).
 READ_AHEAD = 64 * 1024
+# Ranges still missing after coalescing are fetched this many at a time: a wheel read member by member costs
+# one round trip per range, and the index serves ranges of one file in parallel as readily as one by one.
+PARALLEL = 8
 _CONTENT_RANGE = re.compile(r"bytes (\d+)-(\d+)/(\d+|\*)")
 
 
@@ -123,6 +127,7 @@ class _RangeSource:
         self.session = session
         self.size = size
         self.requests = 0
+        self._count = threading.Lock()
         self._starts: list[int] = []
         self._segments: list[bytes] = []
 
@@ -135,12 +140,23 @@ class _RangeSource:
         self._request(f"bytes=-{length}", None)
 
     def fetch_ranges(self, ranges: Iterable[tuple[int, int]]) -> None:
-        """Make sure every half-open range is held, fetching only the missing parts."""
+        """Make sure every half-open range is held, fetching only the missing parts, up to :data:`PARALLEL`
+        requests at a time (the segments are merged here, in the calling thread, in the order asked)."""
+        gaps: list[tuple[int, int]] = []
         for start, stop in ranges:
             if self.size is not None:
                 stop = min(stop, self.size)
-            for gap_start, gap_stop in self._missing(start, stop):
+            for gap in self._missing(start, stop):
+                if gap not in gaps:
+                    gaps.append(gap)
+        if len(gaps) <= 1:
+            for gap_start, gap_stop in gaps:
                 self._request(f"bytes={gap_start}-{gap_stop - 1}", gap_start)
+            return
+        with concurrent.futures.ThreadPoolExecutor(max_workers=min(PARALLEL, len(gaps))) as pool:
+            answers = [pool.submit(self._get, f"bytes={a}-{b - 1}") for a, b in gaps]
+            for (gap_start, _), answer in zip(gaps, answers, strict=True):
+                self._store(*answer.result(), start=gap_start)
 
     def read(self, start: int, length: int) -> bytes:
         """Bytes ``[start, start+length)``, clipped at the end of the file, fetching what is missing."""
@@ -176,18 +192,21 @@ class _RangeSource:
         return gaps
 
     def _request(self, byte_range: str, start: int | None) -> None:
+        self._store(*self._get(byte_range), start=start)
+
+    def _get(self, byte_range: str) -> tuple[int | None, int | None, bytes]:
+        """One ranged GET: ``(first byte, file size or None, body)``, or ``(None, size, whole file)`` when the
+        server ignores ``Range``. Touches no segment, so several may run at once."""
         # identity: a compressed transfer of a byte range would not be the bytes asked for.
         headers = {"Range": byte_range, "Accept-Encoding": "identity"}
-        self.requests += 1
+        with self._count:
+            self.requests += 1
         response = transport.get(self.session, self.url, headers)
         with response:
             if response.status_code == 200:
                 # The server ignores Range: the body is the whole file.
                 body = response.content
-                log.debug("%s ignores Range; holding all %d bytes in memory", self.url, len(body))
-                self.size = len(body)
-                self._starts, self._segments = [0], [body]
-                return
+                return None, len(body), body
             if response.status_code == 416:
                 raise BadRemoteFile(self.url, f"range {byte_range} not satisfiable")
             if response.status_code != 206:
@@ -196,11 +215,22 @@ class _RangeSource:
             match = _CONTENT_RANGE.fullmatch(response.headers.get("Content-Range", "").strip())
             if match is None:
                 raise BadRemoteFile(self.url, "partial response without a Content-Range")
-            first, total = int(match.group(1)), match.group(3)
-            if total != "*":
-                self.size = int(total)
+            total = match.group(3)
+            return int(match.group(1)), None if total == "*" else int(total), body
+
+    def _store(self, first: int | None, total: int | None, body: bytes, *, start: int | None) -> None:
+        if first is None:
+            if self._starts != [0] or len(self._segments[0]) != len(body):
+                log.debug("%s ignores Range; holding all %d bytes in memory", self.url, len(body))
+            self.size = len(body)
+            self._starts, self._segments = [0], [body]
+            return
+        if total is not None:
+            self.size = total
         if start is not None and first != start:
             log.debug("%s answered from %d when asked from %d", self.url, first, start)
+        if self._starts == [0] and self.size is not None and len(self._segments[0]) == self.size:
+            return  # the whole file is held already (a server that ignored Range for an earlier request)
         self._insert(first, body)
 
     def _insert(self, start: int, data: bytes) -> None:
