@@ -44,6 +44,15 @@ PINNED = {"tensorflow": Version("1.15.5"), "numpy": Version("1.24.4"), "protobuf
         ),
         pytest.param(
             "import",
+            'Traceback (most recent call last):\n  File "<string>", line 1, in <module>\n'
+            '  File "/env/lib/python3.7/site-packages/impacket/dcerpc/v5/transport.py", line 113\n'
+            '    raise Exception, "Unknown protocol sequence."\n                   ^\nSyntaxError: invalid syntax',
+            "python",
+            "2.7",
+            id="python2_only_release_switches_python",
+        ),
+        pytest.param(
+            "import",
             "TypeError: Descriptors cannot be created directly.\n"
             "If this call came from a _pb2.py file, your generated code is out of date",
             "requirement",

@@ -30,7 +30,12 @@ __all__ = ["propose_repairs", "repairs_for_build_log", "requirement_names"]
 
 _PIP_CHECK = re.compile(r"^(\S+) [\d.\w]+ has requirement (.+?), but you have (\S+) ([\d.\w]+)", re.MULTILINE)
 _PIP_CHECK_NEW = re.compile(r"^(\S+) [\d.\w]+ requires (\S+), which is not installed", re.MULTILINE)
-_PY2_SYNTAX = re.compile(r"Missing parentheses in call to 'print'|invalid syntax.*\n.*print |except \w+, \w+:")
+# Python 2 statements as a SyntaxError on Python 3 shows them: the message, or the offending line printed above it.
+_PY2_SYNTAX = re.compile(
+    r"Missing parentheses in call to '(?:print|exec)'|invalid syntax.*\n.*print "
+    r"|except [\w.]+, \w+:|^\s+(?:raise [\w.]+(?:\(.*\))?\s*,|print\s+[\"'\w%]|exec\s+[\"'\w])",
+    re.MULTILINE,
+)
 _MISSING_HEADER = re.compile(r"fatal error: ([\w/.+-]+\.h): No such file or directory")
 _NO_COMPILER = re.compile(
     r"command '(gcc|cc|g\+\+|x86_64-linux-gnu-gcc)' failed|gcc: not found|unable to execute 'gcc'"
@@ -152,11 +157,7 @@ def propose_repairs(
             )
         if outcome.syntax_error:
             if _PY2_SYNTAX.search(log) and python != "2.7":
-                add(
-                    Repair(
-                        reason="Python 2 syntax in the code: " + outcome.reason, check=outcome.check.id, python="2.7"
-                    )
-                )
+                add(Repair(reason="Python 2 syntax: " + outcome.reason, check=outcome.check.id, python="2.7"))
             continue
         if outcome.library:
             found = _package_for_library(outcome.library)

@@ -372,6 +372,14 @@ def classify(result: CheckResult, *, third_party: Iterable[str], first_party: It
             reason="the code does not parse on this Python: " + _last_line(out),
             syntax_error=True,
         )
+    if ("SyntaxError" in out or "TabError" in out) and result.kind == "import" and _raised_in_site_packages(out):
+        # A release written for another Python (impacket before 0.9.20 is Python 2 code with no Requires-Python).
+        return Outcome(
+            check=result,
+            verdict=Verdict.ENVIRONMENT,
+            reason="an installed module does not parse on this Python: " + _last_line(out),
+            syntax_error=True,
+        )
     library = _SHARED_LIB.search(out)
     if library:
         return Outcome(
