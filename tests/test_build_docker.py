@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from packaging.requirements import Requirement
+from packaging.version import Version
 
 from exhume.engines.engine import DockerEngine, Engine, VenvEngine
 from exhume.engines.pipeline import BuildOptions, build_repository
@@ -167,3 +168,20 @@ def test_repair_that_cannot_be_locked_keeps_the_last_round(tmp_path: Path, monke
     assert "no release of six matches" in report.final.repair_error
     assert "six==" in (repo / "requirements.lock").read_text(encoding="utf-8")
     assert "could not be locked" in render_text(report)
+
+
+def test_venv_engine_takes_a_later_wheel_when_the_sdist_cannot_build(tmp_path: Path) -> None:
+    """pyodbc 4.0.23 (the release of mid-2018) is an sdist that needs unixODBC's headers, which the venv engine
+    cannot install: the build fails, and the repair takes the first later pyodbc with a wheel for Python 3.7."""
+    if Path("/usr/include/sql.h").exists():
+        pytest.skip("unixODBC's headers are installed here: pyodbc's sdist builds")
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / "query.py").write_text("import pyodbc\n\nprint(pyodbc.version)\n", encoding="utf-8")
+    options = replace(_options("2018-08-12", python="3.7"), base_image=None)
+    report = build_repository(str(repo), options, engine=VenvEngine())
+    assert report.passed, report.to_dict()
+    first, *_ = report.rounds
+    assert not first.built
+    assert [str(r.requirement) for r in first.repairs if r.requirement is not None] == ["pyodbc>=4.0.34"]
+    assert Version(dict(report.final.pins)["pyodbc"]) >= Version("4.0.34")

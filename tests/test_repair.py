@@ -6,8 +6,10 @@ import pytest
 from packaging.requirements import Requirement
 from packaging.version import Version
 
-from exhume.engines.repair import propose_repairs, repairs_for_build_log
+from exhume.engines.repair import failed_sdists, propose_repairs, repairs_for_build_log, wheels_instead
 from exhume.engines.smoke import CheckResult, Outcome, classify
+from exhume.index.records import Project, parse_project_json
+from exhume.target import Target
 
 
 def _outcomes(kind: str, output: str, exit_code: int | None = 1) -> list[Outcome]:
@@ -218,3 +220,74 @@ def test_a_standard_module_of_another_platform_gets_no_requirement() -> None:
     # A backport of a module that is standard only in other Pythons still is one (enum on 2.7: enum34).
     backport = propose_repairs(_outcomes("first-party", "ImportError: No module named enum"), pinned={}, python="2.7")
     assert [str(r.requirement) for r in backport] == ["enum34"]
+
+
+def _project(name: str, filenames: list[str], *, requires_python: dict[str, str] | None = None) -> Project:
+    files = [
+        {
+            "filename": f,
+            "url": f"https://files.example/{f}",
+            "hashes": {},
+            "requires-python": (requires_python or {}).get(f),
+        }
+        for f in filenames
+    ]
+    return parse_project_json({"name": name, "files": files}, "https://index.example/simple/" + name + "/")
+
+
+PYODBC = _project(
+    "pyodbc",
+    [
+        "pyodbc-4.0.23.tar.gz",
+        "pyodbc-4.0.30.tar.gz",
+        "pyodbc-4.0.30-cp37-cp37m-win_amd64.whl",
+        "pyodbc-4.0.31-cp36-cp36m-manylinux_2_24_x86_64.whl",
+        "pyodbc-4.0.32b1-cp37-cp37m-manylinux_2_17_x86_64.whl",
+        "pyodbc-4.0.32-cp37-cp37m-manylinux_2_17_x86_64.whl",
+        "pyodbc-5.0.0-cp38-cp38-manylinux_2_17_x86_64.whl",
+    ],
+)
+BUILD_LOG = (
+    "  src/pyodbc.h:56:10: fatal error: sql.h: No such file or directory\n"
+    "  error: command '/usr/bin/gcc' failed with exit code 1\n"
+    "  ERROR: Failed building wheel for pyodbc\n"
+    "Failed to build pyodbc\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("log", "expected"),
+    [
+        pytest.param(BUILD_LOG, {"pyodbc"}, id="pip_names_it"),
+        pytest.param("ERROR: Failed to build pycairo pygobject\n", {"pycairo", "pygobject"}, id="several"),
+        pytest.param(
+            "ERROR: Command errored out with exit status 1: /env/bin/python -u -c 'import sys, setuptools; "
+            "sys.argv[0] = '\"'\"'/tmp/pip-install-RTvOAa/gmpy2/setup.py'\"'\"'",
+            {"gmpy2"},
+            id="pip20_python2",
+        ),
+        pytest.param("Successfully installed six-1.16.0\n", set(), id="none"),
+    ],
+)
+def test_failed_sdists(log: str, expected: set[str]) -> None:
+    assert failed_sdists(log) == expected
+
+
+def test_wheels_instead_takes_the_first_later_release_with_a_wheel_for_the_target() -> None:
+    repairs = wheels_instead(
+        BUILD_LOG,
+        pinned={"pyodbc": Version("4.0.23")},
+        project={"pyodbc": PYODBC}.get,
+        target=Target(python="3.7"),
+    )
+    # (Made-up releases.) 4.0.30 has a Windows wheel only, 4.0.31 one for 3.6, 4.0.32b1 is a pre-release.
+    assert [r.requirement for r in repairs] == [Requirement("pyodbc>=4.0.32")]
+    assert "pyodbc-4.0.32-cp37" in repairs[0].reason
+    # No later wheel for Python 2.7: nothing to propose, and nothing for a distribution the lock does not pin.
+    assert (
+        wheels_instead(
+            BUILD_LOG, pinned={"pyodbc": Version("4.0.23")}, project={"pyodbc": PYODBC}.get, target=Target(python="2.7")
+        )
+        == []
+    )
+    assert wheels_instead(BUILD_LOG, pinned={}, project={"pyodbc": PYODBC}.get, target=Target(python="3.7")) == []

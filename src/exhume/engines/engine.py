@@ -111,11 +111,13 @@ class Engine(Protocol):
     """Builds an image from a context directory and runs commands in it.
 
     ``network_isolation`` says whether ``run(..., network=False)`` really cuts the network off; a report
-    must say so where it does not.
+    must say so where it does not. ``system_packages`` says whether the Debian packages a Dockerfile installs
+    (headers, shared libraries) reach what it builds.
     """
 
     name: str
     network_isolation: bool
+    system_packages: bool
 
     def available(self) -> bool: ...
 
@@ -200,6 +202,7 @@ class DockerEngine:
 
     name = "docker"
     network_isolation = True
+    system_packages = True
 
     def __init__(self, *, base_url: str | None = None, environ: Mapping[str, str] | None = None) -> None:
         self._environ = os.environ if environ is None else environ
@@ -520,6 +523,8 @@ class VenvEngine:
 
     name = "venv"
     network_isolation = False
+    # A virtualenv gets what pip installs; the system's headers and libraries are what this machine has.
+    system_packages = False
 
     def __init__(self, *, python: str | None = None, root: Path | None = None, index: str | None = None) -> None:
         if python is not None:
