@@ -152,6 +152,23 @@ def test_old_sdist_gets_the_setuptools_of_its_day(tmp_path: Path) -> None:
 
 
 @pytest.mark.network
+def test_sdist_whose_setup_script_cannot_run_here_gives_way_to_a_later_wheel(tmp_path: Path) -> None:
+    """mecab-python3 0.7 (2016, the release of mid-2018, sdist only) runs mecab-config in its setup script,
+    which a machine without MeCab's development files lacks: its metadata cannot be read. The lock takes the
+    first later release with a wheel for Python 3.7 (0.996.2, 2019) for that distribution alone, and says so."""
+    if shutil.which("mecab-config"):
+        pytest.skip("MeCab's development files are installed here: the sdist's metadata can be read")
+    (tmp_path / "tokens.py").write_text("import MeCab\n\ntagger = MeCab.Tagger('-Owakati')\n")
+    (tmp_path / "requirements.txt").write_text("mecab-python3\n")
+    code, _, err = _run("lock", str(tmp_path), "--as-of", "2018-08-12", "--python", "3.7")
+    assert code == 0, err
+    pins = {p.name: p.version for p in parse_lock((tmp_path / "requirements.lock").read_text())}
+    assert Version(str(pins["mecab-python3"])) >= Version("0.996.2")
+    report = json.loads((tmp_path / "exhume-report.json").read_text())
+    assert "first later release with a wheel for Python 3.7" in json.dumps(report)
+
+
+@pytest.mark.network
 def test_sdist_that_only_builds_on_python2_moves_the_lock_to_27(tmp_path: Path) -> None:
     """PySide 1.2.4 (2015, sdist only on Linux) refuses Python 3.7 in its setup script ("only these python
     versions are supported: 2.6, 2.7, 3.2, 3.3, 3.4"). Code that runs on both gets a Python 2.7 lock, and the

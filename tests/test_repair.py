@@ -291,3 +291,8 @@ def test_wheels_instead_takes_the_first_later_release_with_a_wheel_for_the_targe
         == []
     )
     assert wheels_instead(BUILD_LOG, pinned={}, project={"pyodbc": PYODBC}.get, target=Target(python="3.7")) == []
+
+
+def test_failed_sdists_from_a_setup_script_traceback_of_new_pip() -> None:
+    log = '  File "/tmp/pip-resolve-r4eriem8/mecab-python3_6f03357d6a3d4e05ad00631d8ebadd5a/setup.py", line 41\n'
+    assert failed_sdists(log) == {"mecab-python3"}

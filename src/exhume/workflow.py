@@ -7,15 +7,16 @@ import json
 import logging
 import re
 import shlex
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
 
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
+from packaging.version import Version
 
-from exhume.errors import ResolutionError, UnresolvedImports
+from exhume.errors import IndexUnreachable, ProjectNotFound, ResolutionError, UnresolvedImports
 from exhume.files import write_atomic
 from exhume.fingerprint import code_fingerprint
 from exhume.index import IndexClient
@@ -276,9 +277,12 @@ def _plan(session: Session, options: LockOptions, *, path: str | None, repairs: 
     """:func:`plan_lock` without the cache."""
     index = session.index
 
+    # Ranges the retries below add: a later release with a wheel for an sdist whose metadata cannot be read here.
+    wheels: dict[str, Repair] = {}
+
     def again(python: str | None = options.python, yield_declared: Collection[str] = ()) -> Inference:
-        """Inference under the run's options, with the two things a retry changes: the Python it locks for
-        and the distributions whose declared versions yield to the rest."""
+        """Inference under the run's options, with the three things a retry changes: the Python it locks for,
+        the distributions whose declared versions yield to the rest, and the wheels taken instead of sdists."""
         return infer(
             session.scan,
             releases=index,
@@ -291,7 +295,7 @@ def _plan(session: Session, options: LockOptions, *, path: str | None, repairs: 
             yield_declared=yield_declared,
             platform=session.platform,
             today=session.today,
-            repairs=repairs,
+            repairs=(*repairs, *wheels.values()),
             requires=session.requires,
         )
 
@@ -338,6 +342,15 @@ def _plan(session: Session, options: LockOptions, *, path: str | None, repairs: 
                 why = f"the code runs on {older} too, and on Python {inference.python} an sdist's setup script failed"
                 retry = replace(retry, python_reason=f"{why}: {_metadata_line(exc)}")
                 break
+            if retry is None:
+                taken = _wheels_instead(exc, inference, session, tried=wheels)
+                if taken:
+                    # An sdist whose setup script cannot run here (mysql_config, swig, a header missing): the
+                    # first later release with a wheel for this Python, for that distribution alone.
+                    wheels.update(taken)
+                    retry = replace(
+                        again(python=inference.python, yield_declared=yielded), python_reason=inference.python_reason
+                    )
             if retry is None:
                 # What the repository declares for a distribution pip names in its conflict yields to what the
                 # other requirements need (a Dockerfile's numpy==1.12.0 under tensorflow 1.4, which needs
@@ -592,6 +605,39 @@ def _older_pythons(exc: ResolutionError, python: str, available: Collection[str]
         older.append("3.6")
     older.append("2.7")
     return [p for p in older if p in available]
+
+
+def _wheels_instead(
+    exc: ResolutionError, inference: Inference, session: Session, *, tried: Mapping[str, Repair]
+) -> dict[str, Repair]:
+    """For each distribution whose sdist's metadata could not be built (pip's or uv's log names it) and that no
+    earlier retry moved: a range from the first later release with a wheel for the inferred Python."""
+    if not _metadata_failed(exc):
+        return {}
+    chosen: dict[str, Version] = {
+        str(canonicalize_name(c.distribution)): c.version for c in inference.constraints if c.version is not None
+    }
+    target = session.platform.target(inference.python)
+    found: dict[str, Repair] = {}
+    for name in sorted(buildneeds.failed_sdists(exc.tail)):
+        current = chosen.get(name)
+        if current is None or name in tried:
+            continue
+        try:
+            project = session.index.project(name)
+        except (ProjectNotFound, IndexUnreachable):
+            continue
+        wheel = buildneeds.first_wheel_after(project, current, target)
+        if wheel is None or wheel.version is None:
+            continue
+        log.info("%s %s: its sdist's metadata cannot be built here; %s instead", name, current, wheel.filename)
+        found[name] = Repair(
+            reason=f"the setup script of {name} {current} fails here ({_metadata_line(exc)}); {wheel.filename} is "
+            f"the first later release with a wheel for Python {inference.python}",
+            check="lock",
+            requirement=Requirement(f"{name}>={wheel.version}"),
+        )
+    return found
 
 
 def _metadata_failed(exc: ResolutionError) -> bool:

@@ -19,7 +19,7 @@ from exhume.engines.smoke import Outcome, Verdict
 from exhume.index.records import Project
 from exhume.knowledge import breakages, importmap, stdlib
 from exhume.knowledge.data import read_toml
-from exhume.lock.buildneeds import missing_in_setup_script
+from exhume.lock.buildneeds import failed_sdists, first_wheel_after, missing_in_setup_script
 from exhume.model import BuildRequirement, Repair
 from exhume.target import Target
 
@@ -251,23 +251,6 @@ def repairs_for_build_log(log: str, *, pinned: Mapping[str, Version], has_compil
     return sorted(repairs.values(), key=lambda r: r.key())
 
 
-# Which sdists pip failed to build: pip >= 20 names them; pip 20.x on Python 2 names the setup script's folder.
-_FAILED_BUILD = re.compile(
-    r"^(?:ERROR: )?Failed to build ([\w.\- ]+?)\s*$|Failed building wheel for ([\w.\-]+)"
-    r"|Running setup\.py install for ([\w.\-]+) \.\.\. error|/pip-(?:install|req-build)-\w+/([\w.\-]+)/setup\.py",
-    re.MULTILINE,
-)
-
-
-def failed_sdists(log: str) -> set[str]:
-    """Canonical names of the distributions whose sdist builds failed in a pip log."""
-    names: set[str] = set()
-    for groups in _FAILED_BUILD.findall(log):
-        for group in groups:
-            names.update(canonicalize_name(n) for n in group.split())
-    return names
-
-
 def wheels_instead(
     log: str, *, pinned: Mapping[str, Version], project: Callable[[str], Project | None], target: Target
 ) -> list[Repair]:
@@ -279,31 +262,16 @@ def wheels_instead(
     for name in sorted(failed_sdists(log)):
         current = pinned.get(name)
         found = project(name) if current is not None else None
-        if found is None or current is None:
-            continue
-        for version in sorted(v for v in found.versions() if v > current and not v.is_prerelease):
-            files = [f for f in found.release_files(version) if not f.yanked]
-            python = f"{target.python}.0"
-            wheel = next(
-                (
-                    f
-                    for f in files
-                    if f.kind == "wheel"
-                    and target.installs_wheel(f.filename)
-                    and (f.requires_python is None or f.requires_python.contains(python, prereleases=True))
-                ),
-                None,
-            )
-            if wheel is not None:
-                repairs.append(
-                    Repair(
-                        reason=f"{name} {current} builds from its sdist here and the build failed; {wheel.filename} "
-                        f"is the first later release with a wheel for Python {target.python}",
-                        check="build",
-                        requirement=Requirement(f"{name}>={version}"),
-                    )
+        wheel = first_wheel_after(found, current, target) if found is not None and current is not None else None
+        if wheel is not None and wheel.version is not None:
+            repairs.append(
+                Repair(
+                    reason=f"{name} {current} builds from its sdist here and the build failed; {wheel.filename} "
+                    f"is the first later release with a wheel for Python {target.python}",
+                    check="build",
+                    requirement=Requirement(f"{name}>={wheel.version}"),
                 )
-                break
+            )
     return repairs
 
 

@@ -18,11 +18,14 @@ from pathlib import Path
 from typing import Any
 
 from packaging.utils import canonicalize_name
+from packaging.version import Version
 
+from exhume.index.records import DistFile, Project
 from exhume.knowledge.importmap import distributions_for
+from exhume.target import Target
 from exhume.toolenv.venvs import cache_root, file_lock
 
-__all__ = ["Missing", "Need", "missing_in_setup_script", "recall", "remember"]
+__all__ = ["Missing", "Need", "failed_sdists", "first_wheel_after", "missing_in_setup_script", "recall", "remember"]
 
 _FILE = "build-requirements.json"
 _FORMAT = 1
@@ -81,6 +84,43 @@ def missing_in_setup_script(log: str) -> Missing | None:
     module = missing[-1]["module"]
     distribution = distributions_for(module)[0].distribution
     return Missing(module=module, distribution=distribution, sdist=sdist, evidence=missing[-1].group(0).strip())
+
+
+# Which sdists failed to build, for metadata or for a wheel: pip >= 20 names them ("Failed to build X Y",
+# "Failed building wheel for X"), uv quotes them ("Failed to build `X==1.0`"), and pip's traceback of a setup
+# script shows its folder (``/tmp/pip-resolve-r4e/mecab-python3_6f03…/setup.py``: the name, then pip's hex id).
+_FAILED_BUILD = re.compile(
+    r"^(?:ERROR: )?Failed to build ([\w.\- ]+?)\s*$|Failed building wheel for ([\w.\-]+)"
+    r"|Failed to build `([\w.\-]+)(?:==|`)"
+    r"|Running setup\.py install for ([\w.\-]+) \.\.\. error"
+    r"|/pip-(?:install|req-build|resolver|resolve)-\w+/([\w.\-]+?)(?:_[0-9a-f]{32})?/setup\.py",
+    re.MULTILINE,
+)
+
+
+def failed_sdists(log: str) -> set[str]:
+    """Canonical names of the distributions whose sdist builds failed in a pip or uv log."""
+    names: set[str] = set()
+    for groups in _FAILED_BUILD.findall(log):
+        for group in groups:
+            names.update(canonicalize_name(n) for n in group.split())
+    return names
+
+
+def first_wheel_after(project: Project, current: Version, target: Target) -> DistFile | None:
+    """The wheel of the first final release after ``current`` that installs on ``target`` (its tags and its
+    Requires-Python), or None: what an sdist that cannot be built here gives way to."""
+    python = f"{target.python}.0"
+    for version in sorted(v for v in project.versions() if v > current and not v.is_prerelease):
+        for file in project.release_files(version):
+            if (
+                file.kind == "wheel"
+                and not file.yanked
+                and target.installs_wheel(file.filename)
+                and (file.requires_python is None or file.requires_python.contains(python, prereleases=True))
+            ):
+                return file
+    return None
 
 
 def _project(folder: str) -> str:
