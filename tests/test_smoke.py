@@ -172,6 +172,28 @@ def _result(kind: str, output: str, exit_code: int | None = 1) -> CheckResult:
         ),
         pytest.param(
             _result(
+                "first-party",
+                '  File "/env/lib/python2.7/site-packages/torch/cuda/__init__.py", line 82, in _check_driver\n'
+                "AssertionError: \nFound no NVIDIA driver on your system. Please check that you\nhave an NVIDIA GPU",
+            ),
+            Verdict.NOT_OURS,
+            "reason",
+            "it needs a GPU",
+            id="no_nvidia_driver",
+        ),
+        pytest.param(
+            _result(
+                "first-party",
+                '  File "/env/lib/python2.7/site-packages/torchvision/datasets/mnist.py", line 72, in __init__\n'
+                "RuntimeError: Dataset not found. You can use download=True to download it",
+            ),
+            Verdict.NOT_OURS,
+            "reason",
+            "a file the code reads is missing",
+            id="torchvision_dataset_not_downloaded",
+        ),
+        pytest.param(
+            _result(
                 "first-party", "urllib.error.URLError: <urlopen error [Errno -3] Temporary failure in name resolution>"
             ),
             Verdict.NOT_OURS,

@@ -300,7 +300,9 @@ _NOT_OURS = (
         "a file the code reads is missing",
     ),
     (re.compile(r"^usage: ", re.MULTILINE), "the module is a script that wants command-line arguments"),
-    (re.compile(r"CUDA|cudaGetDevice|no CUDA-capable device|libcuda\.so"), "it needs a GPU"),
+    (re.compile(r"CUDA|cudaGetDevice|no CUDA-capable device|libcuda\.so|Found no NVIDIA driver"), "it needs a GPU"),
+    # torchvision's datasets without download=True, and their kind: the data is the user's to bring.
+    (re.compile(r"RuntimeError: Dataset not found"), "a file the code reads is missing"),
     (
         re.compile(r"(ConnectionError|URLError|gaierror|Temporary failure in name resolution|Network is unreachable)"),
         "it needs the network, which smoke tests turn off",
