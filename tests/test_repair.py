@@ -6,9 +6,10 @@ import pytest
 from packaging.requirements import Requirement
 from packaging.version import Version
 
-from exhume.engines.repair import failed_sdists, propose_repairs, repairs_for_build_log, wheels_instead
+from exhume.engines.repair import propose_repairs, repairs_for_build_log
 from exhume.engines.smoke import CheckResult, Outcome, classify
 from exhume.index.records import Project, parse_project_json
+from exhume.lock.buildneeds import failed_sdists, wheels_instead
 from exhume.target import Target
 
 
@@ -276,9 +277,11 @@ def test_failed_sdists(log: str, expected: set[str]) -> None:
 def test_wheels_instead_takes_the_first_later_release_with_a_wheel_for_the_target() -> None:
     repairs = wheels_instead(
         BUILD_LOG,
-        pinned={"pyodbc": Version("4.0.23")},
+        current={"pyodbc": Version("4.0.23")},
         project={"pyodbc": PYODBC}.get,
         target=Target(python="3.7"),
+        check="build",
+        failure="its sdist does not build here",
     )
     # (Made-up releases.) 4.0.30 has a Windows wheel only, 4.0.31 one for 3.6, 4.0.32b1 is a pre-release.
     assert [r.requirement for r in repairs] == [Requirement("pyodbc>=4.0.32")]
@@ -286,11 +289,26 @@ def test_wheels_instead_takes_the_first_later_release_with_a_wheel_for_the_targe
     # No later wheel for Python 2.7: nothing to propose, and nothing for a distribution the lock does not pin.
     assert (
         wheels_instead(
-            BUILD_LOG, pinned={"pyodbc": Version("4.0.23")}, project={"pyodbc": PYODBC}.get, target=Target(python="2.7")
+            BUILD_LOG,
+            current={"pyodbc": Version("4.0.23")},
+            project={"pyodbc": PYODBC}.get,
+            target=Target(python="2.7"),
+            check="build",
+            failure="its sdist does not build here",
         )
         == []
     )
-    assert wheels_instead(BUILD_LOG, pinned={}, project={"pyodbc": PYODBC}.get, target=Target(python="3.7")) == []
+    assert (
+        wheels_instead(
+            BUILD_LOG,
+            current={},
+            project={"pyodbc": PYODBC}.get,
+            target=Target(python="3.7"),
+            check="build",
+            failure="its sdist does not build here",
+        )
+        == []
+    )
 
 
 def test_failed_sdists_from_a_setup_script_traceback_of_new_pip() -> None:

@@ -16,7 +16,7 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 from packaging.version import Version
 
-from exhume.errors import IndexUnreachable, ProjectNotFound, ResolutionError, UnresolvedImports
+from exhume.errors import ResolutionError, UnresolvedImports
 from exhume.files import write_atomic
 from exhume.fingerprint import code_fingerprint
 from exhume.index import IndexClient
@@ -615,29 +615,21 @@ def _wheels_instead(
     if not _metadata_failed(exc):
         return {}
     chosen: dict[str, Version] = {
-        str(canonicalize_name(c.distribution)): c.version for c in inference.constraints if c.version is not None
+        str(name): c.version
+        for c in inference.constraints
+        if c.version is not None and (name := canonicalize_name(c.distribution)) not in tried
     }
-    target = session.platform.target(inference.python)
-    found: dict[str, Repair] = {}
-    for name in sorted(buildneeds.failed_sdists(exc.tail)):
-        current = chosen.get(name)
-        if current is None or name in tried:
-            continue
-        try:
-            project = session.index.project(name)
-        except (ProjectNotFound, IndexUnreachable):
-            continue
-        wheel = buildneeds.first_wheel_after(project, current, target)
-        if wheel is None or wheel.version is None:
-            continue
-        log.info("%s %s: its sdist's metadata cannot be built here; %s instead", name, current, wheel.filename)
-        found[name] = Repair(
-            reason=f"the setup script of {name} {current} fails here ({_metadata_line(exc)}); {wheel.filename} is "
-            f"the first later release with a wheel for Python {inference.python}",
-            check="lock",
-            requirement=Requirement(f"{name}>={wheel.version}"),
-        )
-    return found
+    found = buildneeds.wheels_instead(
+        exc.tail,
+        current=chosen,
+        project=session.index.project,
+        target=session.platform.target(inference.python),
+        check="lock",
+        failure=f"its setup script fails here ({_metadata_line(exc)})",
+    )
+    for repair in found:
+        log.info("an sdist's metadata cannot be built here: %s", repair.reason)
+    return {canonicalize_name(r.requirement.name): r for r in found if r.requirement is not None}
 
 
 def _metadata_failed(exc: ResolutionError) -> bool:

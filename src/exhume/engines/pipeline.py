@@ -19,11 +19,12 @@ from packaging.version import Version
 
 from exhume.emit.dockerfile import DockerfileSpec, EmittedFiles, archive_build_args, render_dockerfile
 from exhume.engines.engine import Engine, choose_engine
-from exhume.engines.repair import propose_repairs, repairs_for_build_log, wheels_instead
+from exhume.engines.repair import propose_repairs, repairs_for_build_log
 from exhume.engines.report import BuildReport, Round
 from exhume.engines.smoke import Outcome, SmokePlan, classify, make_plan, parse_results, runner_source
-from exhume.errors import BuildFailed, ExhumeError, IndexUnreachable, ProjectNotFound
-from exhume.index import IndexClient, Project, index_url
+from exhume.errors import BuildFailed, ExhumeError, ProjectNotFound
+from exhume.index import IndexClient, index_url
+from exhume.lock.buildneeds import wheels_instead
 from exhume.lock.compile import BUILD_CONSTRAINTS_NAME, BUILD_REQUIREMENTS_NAME
 from exhume.lockfiles import check_writable, write_outputs
 from exhume.model import LockOutcome, Output, Repair
@@ -164,11 +165,15 @@ def build_repository(
             repairs = _new_repairs(found, tried, client)
             if not repairs:
                 target = session.platform.target(outcome.inference.python)
-                repairs = _new_repairs(
-                    wheels_instead(exc.log_tail, pinned=pinned, project=_project_or_none(client), target=target),
-                    tried,
-                    client,
+                taken = wheels_instead(
+                    exc.log_tail,
+                    current=pinned,
+                    project=client.project,
+                    target=target,
+                    check="build",
+                    failure="its sdist does not build here",
                 )
+                repairs = _new_repairs(taken, tried, client)
             rounds.append(
                 Round(
                     number=number,
@@ -218,16 +223,6 @@ def build_repository(
             break
         lock_options, system, compiler = _apply(repairs, lock_options, system, compiler, tried=tried, learnt=learnt)
     return BuildReport(engine=engine.name, tag=tag, rounds=tuple(rounds), files=tuple(files))
-
-
-def _project_or_none(client: IndexClient) -> Callable[[str], Project | None]:
-    def project(name: str) -> Project | None:
-        try:
-            return client.project(name)
-        except (ProjectNotFound, IndexUnreachable):
-            return None
-
-    return project
 
 
 def _new_repairs(repairs: list[Repair], tried: set[str], client: IndexClient) -> list[Repair]:

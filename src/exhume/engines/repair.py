@@ -9,19 +9,17 @@ from __future__ import annotations
 
 import re
 import sys
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 from packaging.version import Version
 
 from exhume.engines.smoke import Outcome, Verdict
-from exhume.index.records import Project
 from exhume.knowledge import breakages, importmap, stdlib
 from exhume.knowledge.data import read_toml
-from exhume.lock.buildneeds import failed_sdists, first_wheel_after, missing_in_setup_script
+from exhume.lock.buildneeds import missing_in_setup_script
 from exhume.model import BuildRequirement, Repair
-from exhume.target import Target
 
 if sys.version_info >= (3, 11):
     pass
@@ -249,30 +247,6 @@ def repairs_for_build_log(log: str, *, pinned: Mapping[str, Version], has_compil
             repair = Repair(reason=reason, check="build", requirement=row.constraint)
         repairs.setdefault(repair.key(), repair)
     return sorted(repairs.values(), key=lambda r: r.key())
-
-
-def wheels_instead(
-    log: str, *, pinned: Mapping[str, Version], project: Callable[[str], Project | None], target: Target
-) -> list[Repair]:
-    """For each pinned sdist whose build failed where the headers or libraries it needs cannot be installed
-    (the venv engine, or a header no table maps to a package): the first later release with a wheel for the
-    target, as a range. The as-of date gives way for that one distribution: a release that installs beats
-    the release of the date that cannot be built here."""
-    repairs: list[Repair] = []
-    for name in sorted(failed_sdists(log)):
-        current = pinned.get(name)
-        found = project(name) if current is not None else None
-        wheel = first_wheel_after(found, current, target) if found is not None and current is not None else None
-        if wheel is not None and wheel.version is not None:
-            repairs.append(
-                Repair(
-                    reason=f"{name} {current} builds from its sdist here and the build failed; {wheel.filename} "
-                    f"is the first later release with a wheel for Python {target.python}",
-                    check="build",
-                    requirement=Requirement(f"{name}>={wheel.version}"),
-                )
-            )
-    return repairs
 
 
 def _package_for_header(header: str) -> tuple[str, str] | None:

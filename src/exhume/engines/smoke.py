@@ -367,21 +367,21 @@ def classify(result: CheckResult, *, third_party: Iterable[str], first_party: It
         return Outcome(check=result, verdict=Verdict.ENVIRONMENT, reason="timed out")
     if result.kind == "pip-check":
         return Outcome(check=result, verdict=Verdict.ENVIRONMENT, reason="pip check: " + _last_line(out))
-    if ("SyntaxError" in out or "TabError" in out) and result.kind == "first-party":
-        return Outcome(
-            check=result,
-            verdict=Verdict.ENVIRONMENT,
-            reason="the code does not parse on this Python: " + _last_line(out),
-            syntax_error=True,
-        )
-    if ("SyntaxError" in out or "TabError" in out) and result.kind == "import" and _raised_in_site_packages(out):
-        # A release written for another Python (impacket before 0.9.20 is Python 2 code with no Requires-Python).
-        return Outcome(
-            check=result,
-            verdict=Verdict.ENVIRONMENT,
-            reason="an installed module does not parse on this Python: " + _last_line(out),
-            syntax_error=True,
-        )
+    if "SyntaxError" in out or "TabError" in out:
+        # The code, or a release written for another Python (impacket before 0.9.20 is Python 2 code with no
+        # Requires-Python), does not parse on this one.
+        what = None
+        if result.kind == "first-party":
+            what = "the code"
+        elif result.kind == "import" and _raised_in_site_packages(out):
+            what = "an installed module"
+        if what is not None:
+            return Outcome(
+                check=result,
+                verdict=Verdict.ENVIRONMENT,
+                reason=f"{what} does not parse on this Python: " + _last_line(out),
+                syntax_error=True,
+            )
     library = _SHARED_LIB.search(out)
     if library:
         return Outcome(

@@ -13,19 +13,32 @@ import json
 import os
 import re
 import tempfile
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 from packaging.version import Version
 
+from exhume.errors import IndexUnreachable, ProjectNotFound
 from exhume.index.records import DistFile, Project
 from exhume.knowledge.importmap import distributions_for
+from exhume.model import Repair
 from exhume.target import Target
 from exhume.toolenv.venvs import cache_root, file_lock
 
-__all__ = ["Missing", "Need", "failed_sdists", "first_wheel_after", "missing_in_setup_script", "recall", "remember"]
+__all__ = [
+    "Missing",
+    "Need",
+    "failed_sdists",
+    "first_wheel_after",
+    "missing_in_setup_script",
+    "recall",
+    "remember",
+    "wheels_instead",
+]
 
 _FILE = "build-requirements.json"
 _FORMAT = 1
@@ -92,19 +105,16 @@ def missing_in_setup_script(log: str) -> Missing | None:
 _FAILED_BUILD = re.compile(
     r"^(?:ERROR: )?Failed to build ([\w.\- ]+?)\s*$|Failed building wheel for ([\w.\-]+)"
     r"|Failed to build `([\w.\-]+)(?:==|`)"
-    r"|Running setup\.py install for ([\w.\-]+) \.\.\. error"
-    r"|/pip-(?:install|req-build|resolver|resolve)-\w+/([\w.\-]+?)(?:_[0-9a-f]{32})?/setup\.py",
+    r"|Running setup\.py install for ([\w.\-]+) \.\.\. error",
     re.MULTILINE,
 )
+_BUILD_FOLDER = re.compile(r"/pip-(?:install|req-build|resolver|resolve)-\w+/(?P<folder>[\w.\-]+)/setup\.py")
 
 
 def failed_sdists(log: str) -> set[str]:
     """Canonical names of the distributions whose sdist builds failed in a pip or uv log."""
-    names: set[str] = set()
-    for groups in _FAILED_BUILD.findall(log):
-        for group in groups:
-            names.update(canonicalize_name(n) for n in group.split())
-    return names
+    names = {canonicalize_name(n) for groups in _FAILED_BUILD.findall(log) for group in groups for n in group.split()}
+    return names | {_project(m["folder"]) for m in _BUILD_FOLDER.finditer(log)}
 
 
 def first_wheel_after(project: Project, current: Version, target: Target) -> DistFile | None:
@@ -121,6 +131,42 @@ def first_wheel_after(project: Project, current: Version, target: Target) -> Dis
             ):
                 return file
     return None
+
+
+def wheels_instead(
+    log: str,
+    *,
+    current: Mapping[str, Version],
+    project: Callable[[str], Project | None],
+    target: Target,
+    check: str,
+    failure: str,
+) -> list[Repair]:
+    """For each sdist that ``log`` shows failing to build and that is at a release in ``current``: a range from
+    the first later release with a wheel for ``target``. The as-of date gives way for that one distribution: a
+    release that installs beats the release of the date that cannot be built here. ``failure`` says how the build
+    failed, for the reason; ``project`` looks a distribution up on the index (None, or an index error: skipped)."""
+    repairs: list[Repair] = []
+    for name in sorted(failed_sdists(log)):
+        version = current.get(name)
+        if version is None:
+            continue
+        try:
+            found = project(name)
+        except (ProjectNotFound, IndexUnreachable):
+            continue
+        wheel = first_wheel_after(found, version, target) if found is not None else None
+        if wheel is None or wheel.version is None:
+            continue
+        repairs.append(
+            Repair(
+                reason=f"{name} {version}: {failure}; {wheel.filename} is the first later release with a wheel for "
+                f"Python {target.python}",
+                check=check,
+                requirement=Requirement(f"{name}>={wheel.version}"),
+            )
+        )
+    return repairs
 
 
 def _project(folder: str) -> str:
