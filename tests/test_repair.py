@@ -10,6 +10,7 @@ from exhume.engines.repair import propose_repairs, repairs_for_build_log
 from exhume.engines.smoke import CheckResult, Outcome, classify
 from exhume.index.records import Project, parse_project_json
 from exhume.lock.buildneeds import failed_sdists, wheels_instead
+from exhume.model import Repair
 from exhume.target import Target
 
 
@@ -274,41 +275,25 @@ def test_failed_sdists(log: str, expected: set[str]) -> None:
     assert failed_sdists(log) == expected
 
 
-def test_wheels_instead_takes_the_first_later_release_with_a_wheel_for_the_target() -> None:
-    repairs = wheels_instead(
+def _wheels(current: dict[str, Version], python: str) -> list[Repair]:
+    return wheels_instead(
         BUILD_LOG,
-        current={"pyodbc": Version("4.0.23")},
+        current=current,
         project={"pyodbc": PYODBC}.get,
-        target=Target(python="3.7"),
+        target=Target(python=python),
         check="build",
         failure="its sdist does not build here",
     )
+
+
+def test_wheels_instead_takes_the_first_later_release_with_a_wheel_for_the_target() -> None:
+    repairs = _wheels({"pyodbc": Version("4.0.23")}, "3.7")
     # (Made-up releases.) 4.0.30 has a Windows wheel only, 4.0.31 one for 3.6, 4.0.32b1 is a pre-release.
     assert [r.requirement for r in repairs] == [Requirement("pyodbc>=4.0.32")]
     assert "pyodbc-4.0.32-cp37" in repairs[0].reason
     # No later wheel for Python 2.7: nothing to propose, and nothing for a distribution the lock does not pin.
-    assert (
-        wheels_instead(
-            BUILD_LOG,
-            current={"pyodbc": Version("4.0.23")},
-            project={"pyodbc": PYODBC}.get,
-            target=Target(python="2.7"),
-            check="build",
-            failure="its sdist does not build here",
-        )
-        == []
-    )
-    assert (
-        wheels_instead(
-            BUILD_LOG,
-            current={},
-            project={"pyodbc": PYODBC}.get,
-            target=Target(python="3.7"),
-            check="build",
-            failure="its sdist does not build here",
-        )
-        == []
-    )
+    assert _wheels({"pyodbc": Version("4.0.23")}, "2.7") == []
+    assert _wheels({}, "3.7") == []
 
 
 def test_failed_sdists_from_a_setup_script_traceback_of_new_pip() -> None:
