@@ -187,6 +187,22 @@ def _cmd_build(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     return ExitCode.BUILD if report.rounds and not report.final.built else ExitCode.SMOKE
 
 
+def _cmd_audit(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
+    from exhume.audit import audit
+    from exhume.audit.report import render_json, render_text
+    from exhume.model.audit import Severity
+
+    report = audit(Path(args.path))
+    text = render_json(report) if args.format == "json" else render_text(report)
+    _write_output(text, args.output, stdout)
+    if args.fail_on is not None:
+        threshold = Severity(args.fail_on)
+        worst = report.worst()
+        if worst is not None and worst.rank >= threshold.rank:
+            return ExitCode.FINDINGS
+    return ExitCode.OK
+
+
 def _cmd_kb_which(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     import json
 
@@ -366,6 +382,19 @@ def build_parser() -> argparse.ArgumentParser:
     build.add_argument("--report", help="write the report to this file instead of standard output")
     build.add_argument("-q", "--quiet", action="store_true", help="no build log on standard error")
     build.set_defaults(handler=_cmd_build)
+
+    audit = sub.add_parser(
+        "audit", help="report what else stands in the way of reproducing: README, hyperparameters, data, compute"
+    )
+    audit.add_argument("path", help="the repository folder")
+    audit.add_argument("--format", choices=("text", "json"), default="text")
+    audit.add_argument("-o", "--output", help="write the report to this file instead of standard output")
+    audit.add_argument(
+        "--fail-on",
+        choices=("info", "warning", "error"),
+        help="exit 7 when a finding of this severity or worse is found (for CI); default: always exit 0",
+    )
+    audit.set_defaults(handler=_cmd_audit)
 
     kb = sub.add_parser("kb", help="query the knowledge base")
     kb_sub = kb.add_subparsers(dest="kb_command", metavar="QUERY", parser_class=_Parser)

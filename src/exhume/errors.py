@@ -49,6 +49,7 @@ class ExitCode(enum.IntEnum):
     UNSATISFIABLE = 4  # lock: no Python version or resolution fits, or the index cannot be reached
     BUILD = 5  # build: the image build failed, or no engine answers
     SMOKE = 6  # build: smoke tests failed with environment errors after the last repair round
+    FINDINGS = 7  # audit --fail-on: a finding of that severity or worse
     INTERRUPTED = 130  # Ctrl-C, as shells report SIGINT
 
 

@@ -28,7 +28,7 @@ from exhume.scan.syntaxfeatures import feature_specifier
 if TYPE_CHECKING:  # the Python 2 front end loads fissix: imported only when a file needs it
     from exhume.scan.py2 import Rewrite
 
-__all__ = ["analyze_source"]
+__all__ = ["analyze_source", "decode_source", "parse_source"]
 
 logger = logging.getLogger(__name__)
 
@@ -107,6 +107,41 @@ def analyze_source(source: str | bytes, *, path: str, locate: Locate | None = No
     _analyze_text(text, collector)
     collector.finish()
     return facts
+
+
+def decode_source(data: bytes) -> str | None:
+    """Bytes of a Python file to its text, the way :func:`analyze_source` reads them (coding cookie or BOM,
+    else UTF-8, else Latin-1), with line ends made ``\\n``; None for a binary file (a NUL byte)."""
+    text = _decode(data, "", FileFacts(), lambda line: Location(path="", line=line))
+    if text is None:
+        return None
+    return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
+
+
+def parse_source(text: str) -> ast.Module | None:
+    """The syntax tree of a Python 3 or Python 2 source, on the source's own lines; None when no grammar reads
+    it (or it is nested too deeply to parse). Python 2 is rewritten the way the scan reads it."""
+    try:
+        return _parse(text)
+    except (SyntaxError, ValueError):
+        pass
+    except (RecursionError, MemoryError, OverflowError):
+        return None
+    from exhume.scan import py2
+
+    tree = _parse_rewrite(py2.rewrite_python2(text))
+    if tree is None and len(text) <= py2.MAX_FISSIX_CHARS:
+        tree = _parse_rewrite(py2.rewrite_with_fissix(text))
+    return tree
+
+
+def _parse_rewrite(rewrite: Rewrite | None) -> ast.Module | None:
+    if rewrite is None:
+        return None
+    try:
+        return _parse(rewrite.text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError, OverflowError):
+        return None
 
 
 def _warning(code: WarningCode, message: str, location: Location) -> ScanWarning:
