@@ -299,3 +299,28 @@ def test_readme_lists_every_finding_code() -> None:
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
     for code, (severity, text) in CODES.items():
         assert f"| {code} | {severity.value} | {text} |" in readme, code
+
+
+def test_dataset_flag_default_is_a_dataset_the_code_reads() -> None:
+    facts = _code(
+        "import argparse\nfrom absl import flags\np = argparse.ArgumentParser()\n"
+        "p.add_argument('--dataset', default='CelebA')\nflags.DEFINE_string('dataset_name', 'ILSVRC2012', '')\n"
+        "p.add_argument('--data_dir', default='data/')\n"
+    )
+    assert [(d.kind, d.target, d.how) for d in facts.data] == [
+        ("dataset", "CelebA", "default of --dataset"),
+        ("dataset", "ILSVRC2012", "default of dataset_name"),
+    ]
+
+
+def test_readme_command_purpose_from_prose_above() -> None:
+    readme = read_readme(
+        "README.md",
+        "## Usage\n\nTo train a model:\n\n    $ python main.py --is_train\n\nTo test with an existing model:\n\n"
+        "    $ python main.py --dataset mnist\n\n1. Download the pre-trained models\n```\nwget http://x/m.tgz\n```\n",
+    )
+    from exhume.audit.readme import checklist
+
+    items = {i.key: i for i in checklist(readme, declarations=[], python_files=[], notebooks=[], reads_data=False)}
+    assert [str(e) for e in items["training"].evidence] == ["README.md:5"]
+    assert [str(e) for e in items["evaluation"].evidence] == ["README.md:9"]

@@ -169,10 +169,14 @@ _DATASET_PREFIXES = (
     "sklearn.datasets.fetch_",
     "sklearn.datasets.load_",
 )
+# Loaders that fetch their dataset themselves the first time.
+_DOWNLOADING_LOADERS = ("tensorflow.keras.datasets.", "keras.datasets.", "sklearn.datasets.fetch_")
 _DATASET_BY_NAME = frozenset(
     {"tensorflow_datasets.load", "tensorflow_datasets.builder", "datasets.load_dataset", "nlp.load_dataset"}
 )
 _MNIST_TF = "tensorflow.examples.tutorials.mnist.input_data.read_data_sets"
+
+_DATASET_FLAG = re.compile(r"^(?:\w+_)?(?:dataset|data_?set_?name|dataset_?type|data_?name|db)$")
 
 # Hardware.
 _MULTI_GPU = {
@@ -494,6 +498,7 @@ class _Visitor(ast.NodeVisitor):
             )
             if action in ("store_true", "store_false", "count", "help", "version"):
                 required = False
+            self._dataset_default(flag, self._keyword(node, "default"), line)
             kind = hyperparameter_kind(flag) or ("other" if required else None)
             if kind is None:
                 return
@@ -507,6 +512,7 @@ class _Visitor(ast.NodeVisitor):
             default_node = node.args[1] if len(node.args) > 1 else self._keyword(node, "default")
             value = _literal(default_node)
             default = None if default_node is None or value is None else _show(default_node)
+            self._dataset_default(name, default_node, line)
             kind = hyperparameter_kind(name) or ("other" if default is None else None)
             if kind is None:
                 return
@@ -531,6 +537,7 @@ class _Visitor(ast.NodeVisitor):
                 required = qualified == "click.argument" and default_node is None
             if _literal(self._keyword(node, "is_flag")) is True:
                 required = False
+            self._dataset_default(flag, self._keyword(node, "default"), line)
             kind = hyperparameter_kind(flag) or ("other" if required else None)
             if kind is None:
                 return
@@ -538,6 +545,14 @@ class _Visitor(ast.NodeVisitor):
             self._add_hyper(flag, kind, "click", line, default, required=required)
         else:
             self._literal_hyperparameters(node, qualified, leaf)
+
+    def _dataset_default(self, flag: str, default: ast.expr | None, line: int) -> None:
+        """A ``--dataset`` flag's default names the dataset the code reads unless told otherwise."""
+        value = _text(default)
+        if value and _DATASET_FLAG.match(flag.lstrip("-").replace("-", "_").lower()) and "/" not in value:
+            self.facts.data.append(
+                DataRef(kind="dataset", target=value, location=self.locate(line), how=f"default of {flag}")
+            )
 
     def _literal_hyperparameters(self, node: ast.Call, qualified: str | None, leaf: str) -> None:
         line = node.lineno
@@ -625,7 +640,12 @@ class _Visitor(ast.NodeVisitor):
                     self._file_read(node, name, location)
                     return
             download = _literal(self._keyword(node, "download"))
-            how = f"{name}(download=True)" if download is True else name
+            if download is True:
+                how = f"{name}(download=True)"
+            elif qualified.startswith(_DOWNLOADING_LOADERS) or qualified in _DATASET_BY_NAME or qualified == _MNIST_TF:
+                how = f"{name} (downloads on first use)"
+            else:
+                how = name
             self.facts.data.append(DataRef(kind="dataset", target=target, location=location, how=how))
             return
         if (

@@ -137,7 +137,8 @@ def build_report(facts: Facts) -> AuditReport:
         python_files=[f.relpath for f in facts.files.python],
         notebooks=[f.relpath for f in facts.files.notebooks],
         reads_data=any(
-            d.kind == "dataset" or (d.kind == "file" and d.present is False and not _MODEL_FILE.search(d.target))
+            (d.kind == "dataset" and "download" not in d.how)
+            or (d.kind == "file" and d.present is False and not _MODEL_FILE.search(d.target))
             for d in data
         ),
         train_scripts=_training_scripts(facts),
@@ -353,7 +354,11 @@ def _data(facts: Facts) -> list[DataRef]:
         else:
             out.append(ref)
     out += facts.commands.downloads
+    seen_scripts: set[tuple[str, str]] = set()
     for path, location, folder in facts.commands.scripts:
+        if (path, folder) in seen_scripts:
+            continue
+        seen_scripts.add((path, folder))
         out.append(
             DataRef(
                 kind="script",
@@ -364,6 +369,9 @@ def _data(facts: Facts) -> list[DataRef]:
             )
         )
     for module, location in facts.commands.modules:
+        if (module, "-m") in seen_scripts:
+            continue
+        seen_scripts.add((module, "-m"))
         as_path = module.replace(".", "/")
         present = exists_in(facts.root, as_path + ".py") or exists_in(facts.root, as_path)
         if present or "." in module:
@@ -433,7 +441,7 @@ def _data_findings(facts: Facts, data: Sequence[DataRef]) -> list[Finding]:
                         ref.location,
                     )
                 )
-        elif ref.kind == "url" and not ref.location.path.lower().startswith("readme"):
+        elif ref.kind == "url" and not posixpath.basename(ref.location.path).lower().startswith("readme"):
             out.append(
                 _finding(
                     "DATA005",
@@ -443,11 +451,11 @@ def _data_findings(facts: Facts, data: Sequence[DataRef]) -> list[Finding]:
                     ref.location,
                 )
             )
-        elif ref.kind == "dataset" and "download=True" in ref.how:
+        elif ref.kind == "dataset" and "download" in ref.how:
             out.append(
                 _finding(
                     "DATA005",
-                    f"{ref.how} downloads {ref.target} when this runs; the run needs the network",
+                    f"{ref.how.split(' ', 1)[0]} downloads {ref.target} when this runs; the run needs the network",
                     "say in the README how much it downloads and where it is kept",
                     ref.location,
                 )

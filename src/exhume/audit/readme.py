@@ -45,8 +45,16 @@ _DEPENDENCIES = re.compile(
     re.IGNORECASE,
 )
 _DEPENDENCY_HEADING = re.compile(r"requirement|dependenc|install|setup|environment|prerequisite", re.IGNORECASE)
-_TRAIN = re.compile(r"\b(?:pre-?)?train|fine-?tun", re.IGNORECASE)
-_EVAL = re.compile(r"\b(?:eval|evaluat|test|inference|infer|predict|demo|benchmark|validat|reproduc)", re.IGNORECASE)
+_TRAIN = re.compile(r"(?<![a-z])(?:pre-?)?train(?!ed)|fine-?tun", re.IGNORECASE)
+# Commands that fetch or set up, never train or evaluate, whatever the prose above them says.
+_SETUP = re.compile(
+    r"^\s*(?:\$\s+|!)?(?:wget|curl|pip3?|conda|git|cd|mkdir|tar|unzip|cp|mv|ln|export|source|apt(?:-get)?)\b"
+)
+_EVAL = re.compile(
+    r"(?<![a-z])(?:eval|evaluat|test|inference|infer|predict|demo|benchmark|validat|reproduc)", re.IGNORECASE
+)
+# A Markdown line that is bold and nothing else ("**Step 3. Train a model**") reads as a heading.
+_BOLD_HEADING = re.compile(r"^\s*(?:\*\*|__)([^*_].*?)(?:\*\*|__)\s*:?\s*$")
 _PRETRAINED = re.compile(
     r"pre-?trained|checkpoints?\b|\bweights\b|model\s+zoo|\.(?:pth|pt|ckpt|h5|hdf5|caffemodel|pkl|npz)\b|"
     r"trained\s+models?|download\s+(?:the\s+)?models?",
@@ -107,7 +115,7 @@ def read_readme(path: str, text: str) -> Readme:
         elif fenced:
             command = bool(stripped) and not stripped.startswith("#")
         else:
-            md = _HEADING_MD.match(line)
+            md = _HEADING_MD.match(line) or _BOLD_HEADING.match(line)
             underline = index + 1 < len(lines) and _RST_UNDERLINE.match(lines[index + 1]) and stripped
             if md:
                 heading, is_heading = md.group(1), True
@@ -187,15 +195,13 @@ def _readme_evidence(readme: Readme, key: str, train_scripts: Sequence[str]) -> 
         found = _lines(readme, _DEPENDENCIES)
         found += [i for i in _section_lines(readme, _DEPENDENCY_HEADING) if readme.lines[i].strip()][:3]
         return sorted(set(found))
-    if key == "training":
+    if key in ("training", "evaluation"):
         runs = (
             re.compile(r"(?<![\w.-])(?:" + "|".join(re.escape(s) for s in train_scripts) + r")\b")
             if train_scripts
             else None
         )
-        return [i for i, line in readme.command_lines() if _TRAIN.search(line) or (runs and runs.search(line))]
-    if key == "evaluation":
-        return [i for i, line in readme.command_lines() if _EVAL.search(line) and not _TRAIN.search(line)]
+        return [i for i, line in readme.command_lines() if _purpose(readme, i, line, runs) == key]
     if key == "pretrained":
         found = [i for i in _lines(readme, _PRETRAINED) if _LINK.search(readme.lines[i])]
         for i in _section_lines(readme, _PRETRAINED):
@@ -217,6 +223,33 @@ def _readme_evidence(readme: Readme, key: str, train_scripts: Sequence[str]) -> 
     if key == "notebook":
         return _lines(readme, _NOTEBOOK)
     raise ValueError(key)  # pragma: no cover - CHECKLIST lists every key handled here
+
+
+def _purpose(readme: Readme, index: int, command: str, runs: re.Pattern[str] | None) -> str | None:
+    """What a command is for, ``training`` or ``evaluation``: from its own words, else from the nearest prose
+    above it (a few lines back: "To test with an existing model:"), else from its section's heading."""
+    if _SETUP.match(command):
+        return None
+    for text in [command, *_prose_above(readme, index), readme.headings[index]]:
+        if _TRAIN.search(text) or (text is command and runs is not None and runs.search(text)):
+            return "training"
+        if _EVAL.search(text):
+            return "evaluation"
+    return None
+
+
+def _prose_above(readme: Readme, index: int, *, lines: int = 4) -> list[str]:
+    out: list[str] = []
+    for i in range(index - 1, max(index - 12, -1), -1):
+        text = readme.lines[i].strip()
+        if readme.is_heading[i]:
+            break
+        if not text or readme.commands[i] or _FENCE.match(text):
+            continue
+        out.append(text)
+        if len(out) == lines:
+            break
+    return out
 
 
 def mentions(readme: Readme | None, words: Sequence[str]) -> list[Location]:
