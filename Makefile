@@ -25,7 +25,7 @@ typecheck: install
 	$(BIN)/mypy
 
 unit: install
-	$(BIN)/python -m pytest -q -m "not network and not docker" $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -q -m "not network and not docker and not browser" $(PYTEST_ARGS)
 
 # Python versions the Docker tests build local stand-in base images for (no registry is reachable).
 BASE_PYTHONS ?= 2.7 3.6 3.7 3.8
@@ -38,6 +38,7 @@ test: lint typecheck
 	host="$$(scripts/engine.sh up)"; \
 	if [ "$$started" = 1 ] && [ -n "$$host" ]; then trap 'scripts/engine.sh down' EXIT; fi; \
 	if [ -n "$$host" ]; then export DOCKER_HOST="$$host"; $(BIN)/python scripts/base_image.py $(BASE_PYTHONS); fi; \
+	browser="$$(scripts/browser.sh)"; if [ -n "$$browser" ]; then export EXHUME_CHROMIUM="$$browser"; fi; \
 	$(BIN)/python -m pytest -q -n 2 $(PYTEST_ARGS)
 
 # The main job end to end on the bundled TF1 example: lock, Dockerfile, image build, smoke test.

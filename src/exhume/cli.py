@@ -190,10 +190,23 @@ def _cmd_build(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
 def _cmd_audit(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     from exhume.audit import audit
     from exhume.audit.report import render_json, render_text
+    from exhume.index import IndexClient
     from exhume.model.audit import Severity
 
-    report = audit(Path(args.path))
-    text = render_json(report) if args.format == "json" else render_text(report)
+    root = Path(args.path)
+    report = audit(root)
+    if args.format == "html":
+        from exhume.audit.html import render_html
+        from exhume.audit.timeline import timelines
+
+        drawn, note = (
+            timelines(root.resolve(), client=IndexClient(offline=args.offline)) if args.timelines else ((), None)
+        )
+        text = render_html(report, title=root.resolve().name, timelines=drawn, timeline_note=note)
+    elif args.format == "json":
+        text = render_json(report)
+    else:
+        text = render_text(report)
     _write_output(text, args.output, stdout)
     if args.fail_on is not None:
         threshold = Severity(args.fail_on)
@@ -387,7 +400,16 @@ def build_parser() -> argparse.ArgumentParser:
         "audit", help="report what else stands in the way of reproducing: README, hyperparameters, data, compute"
     )
     audit.add_argument("path", help="the repository folder")
-    audit.add_argument("--format", choices=("text", "json"), default="text")
+    audit.add_argument(
+        "--format", choices=("text", "json", "html"), default="text", help="html: one self-contained page"
+    )
+    audit.add_argument(
+        "--no-timelines",
+        dest="timelines",
+        action="store_false",
+        help="with --format html: no release timelines (they read release dates from the index)",
+    )
+    audit.add_argument("--offline", action="store_true", help="release dates for the timelines from the cache only")
     audit.add_argument("-o", "--output", help="write the report to this file instead of standard output")
     audit.add_argument(
         "--fail-on",

@@ -6,11 +6,12 @@ import json
 
 from exhume.model.audit import AuditReport
 
-__all__ = ["SCHEMA", "render_json", "render_text"]
+__all__ = ["SCHEMA", "VERDICTS", "render_json", "render_text"]
 
 SCHEMA = 1
 
-_VERDICTS = {
+#: The compute verdicts as the reports say them.
+VERDICTS = {
     "cpu": "runs on a CPU",
     "one-gpu": "needs one GPU",
     "several-gpus": "needs several GPUs",
@@ -52,7 +53,7 @@ def render_text(report: AuditReport) -> str:
             lines.append(f"  {d.kind:<8} {d.target}  ({d.how}) {d.location}" + (f"  {present}" if present else ""))
     compute = report.compute
     lines.append("")
-    lines.append(f"Compute: {_VERDICTS.get(compute.verdict, compute.verdict)}")
+    lines.append(f"Compute: {VERDICTS.get(compute.verdict, compute.verdict)}")
     if compute.parameters is not None:
         lines.append(f"  about {compute.parameters:,} parameters in {compute.layers} layers with literal sizes")
     for use in compute.uses:

@@ -26,6 +26,7 @@ __all__ = [
     "Hyperparameter",
     "Seed",
     "Severity",
+    "Timeline",
 ]
 
 
@@ -299,6 +300,44 @@ class Environment:
             as_of=data.get("as_of"),
             pins=tuple((p[0], p[1]) for p in data.get("pins", ())),
             dockerfile=data.get("dockerfile"),
+        )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Timeline:
+    """One distribution's releases on a time axis, for the HTML report: every final release with its upload
+    date (ISO), the window the evidence allows (``window``, a specifier; empty: any release), its first and
+    last release dates, the as-of date and the chosen release."""
+
+    distribution: str
+    releases: tuple[tuple[str, str], ...]
+    window: str
+    as_of: str
+    chosen: str | None = None
+    window_start: str | None = None
+    window_end: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "distribution": self.distribution,
+            "releases": [list(r) for r in self.releases],
+            "window": self.window,
+            "as_of": self.as_of,
+            "chosen": self.chosen,
+            "window_start": self.window_start,
+            "window_end": self.window_end,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Timeline:
+        return cls(
+            distribution=data["distribution"],
+            releases=tuple((r[0], r[1]) for r in data["releases"]),
+            window=data["window"],
+            as_of=data["as_of"],
+            chosen=data.get("chosen"),
+            window_start=data.get("window_start"),
+            window_end=data.get("window_end"),
         )
 
 
