@@ -31,6 +31,7 @@ else:  # pragma: no cover
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "audit"
 NAMES = sorted(p.stem for p in FIXTURES.glob("*.toml"))
 _TOP_KEYS = {
+    "programs",
     "description",
     "verdict",
     "parameters",
@@ -101,6 +102,9 @@ def test_audit_fixture(name: str, tmp_path: Path) -> None:
         problems.append(f"checklist missing {missing}, expected {sorted(expect['missing'])}")
     if report.compute.verdict != expect["verdict"]:
         problems.append(f"verdict {report.compute.verdict}, expected {expect['verdict']}")
+    programs = [f"{path} {verdict}" for path, verdict in report.compute.programs]
+    if "programs" in expect and programs != expect["programs"]:
+        problems.append(f"programs {programs}, expected {expect['programs']}")
     if "parameters" in expect and report.compute.parameters != expect["parameters"]:
         problems.append(f"parameters {report.compute.parameters}, expected {expect['parameters']}")
     for key, want in expect.get("environment", {}).items():

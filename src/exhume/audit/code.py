@@ -251,6 +251,11 @@ class CodeFacts:
     imports: set[str] = field(default_factory=set)
     #: Base names of files the code writes itself (``open(p, "w")``, ``np.save``, ``torch.save`` …).
     written: set[str] = field(default_factory=set)
+    #: Per file: the modules it imports, as candidate paths relative to the root (``pkg/mod.py``,
+    #: ``pkg/mod/__init__.py``), relative imports resolved against its own package.
+    module_paths: dict[str, set[str]] = field(default_factory=dict)
+    #: Files that run as programs: an ``if __name__ == "__main__":`` block, or a notebook.
+    mains: set[str] = field(default_factory=set)
 
 
 def read_code(tree: ast.Module, *, relpath: str, locate: Locate, facts: CodeFacts) -> None:
@@ -259,6 +264,9 @@ def read_code(tree: ast.Module, *, relpath: str, locate: Locate, facts: CodeFact
     facts.imports.update(q.split(".", 1)[0] for q in aliases.values())
     visitor = _Visitor(aliases=aliases, relpath=relpath, locate=locate, facts=facts)
     visitor.visit(tree)
+    facts.module_paths[relpath] = _module_paths(tree, relpath)
+    if relpath.endswith(".ipynb") or any(_is_main_guard(node) for node in tree.body):
+        facts.mains.add(relpath)
     for module in sorted(set(aliases.values())):
         top = module.split(".", 1)[0]
         if top in _MULTI_GPU_IMPORTS:
@@ -267,6 +275,42 @@ def read_code(tree: ast.Module, *, relpath: str, locate: Locate, facts: CodeFact
         if top == "torch_xla":
             line = visitor.import_lines.get(module, 1)
             facts.compute.append(ComputeUse(kind="tpu", what="torch_xla", location=locate(line)))
+
+
+def _is_main_guard(node: ast.stmt) -> bool:
+    if not isinstance(node, ast.If) or not isinstance(node.test, ast.Compare):
+        return False
+    names = [node.test.left, *node.test.comparators]
+    return any(isinstance(n, ast.Name) and n.id == "__name__" for n in names) and any(
+        isinstance(n, ast.Constant) and n.value == "__main__" for n in names
+    )
+
+
+def _module_paths(tree: ast.Module, relpath: str) -> set[str]:
+    """Where the modules a file imports would be, if they are the repository's own: from the root and from the
+    file's folder (scripts import their siblings), relative imports from the file's package."""
+    folder = relpath.rsplit("/", 1)[0] if "/" in relpath else ""
+    modules: list[tuple[str, str]] = []  # (dotted name, folder it is relative to)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            modules.extend((a.name, start) for a in node.names for start in ("", folder))
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = folder.split("/") if folder else []
+                base = base[: len(base) - (node.level - 1)] if node.level > 1 else base
+                start = "/".join(base)
+                names = [node.module] if node.module else []
+                names += [f"{node.module}.{a.name}" if node.module else a.name for a in node.names]
+                modules.extend((n, start) for n in names)
+            elif node.module:
+                for start in ("", folder):
+                    modules.append((node.module, start))
+                    modules.extend((f"{node.module}.{a.name}", start) for a in node.names)
+    out: set[str] = set()
+    for name, start in modules:
+        path = "/".join(p for p in (start, name.replace(".", "/")) if p)
+        out.update((f"{path}.py", f"{path}/__init__.py"))
+    return out
 
 
 def _aliases(tree: ast.Module) -> dict[str, str]:

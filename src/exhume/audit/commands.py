@@ -16,6 +16,11 @@ __all__ = ["CommandFacts", "read_commands"]
 _SCRIPT = re.compile(
     r"(?:^|[\s;&|(])(?:python[\d.]*|bash|sh|source|zsh)\s+(?:-[a-zA-Z]+\s+)*([\w./-]+\.(?:py|sh))(?=$|[\s;&|)])"
 )
+# Launchers that run a script on several processes or GPUs: the script is the first .py after them.
+_LAUNCHED = re.compile(
+    r"(?:torch\.distributed\.(?:launch|run)|torchrun|accelerate\s+launch|horovodrun|deepspeed|mpirun)\b"
+    r"[^;&|\n]*?\s([\w./-]+\.py)(?=$|[\s;&|)])"
+)
 _DOT_SLASH = re.compile(r"(?:^|[\s;&|(])\./([\w./-]+\.(?:py|sh))(?=$|[\s;&|)])")
 _MODULE = re.compile(r"(?:^|[\s;&|(])python[\d.]*\s+(?:-[a-zA-Z]+\s+)*-m\s+([\w.]+)")
 _DOWNLOAD = re.compile(r"(?:^|[\s;&|(])(wget|curl|gdown|aria2c|aws\s+s3\s+cp|gsutil\s+(?:-m\s+)?cp)\b([^\n]*)")
@@ -77,7 +82,7 @@ def read_commands(lines: Iterable[tuple[str, Location]], *, folder: str, facts: 
         if not stripped or stripped.startswith("#"):
             continue
         facts.texts.append(stripped)
-        for pattern in (_SCRIPT, _DOT_SLASH):
+        for pattern in (_SCRIPT, _LAUNCHED, _DOT_SLASH):
             for match in pattern.finditer(stripped):
                 path = match.group(1)
                 if not _PLACEHOLDER.search(path):

@@ -498,21 +498,58 @@ def _compute(facts: Facts) -> Compute:
     uses = list(facts.code.compute) + list(facts.commands.compute)
     if facts.code.soft_placement:
         uses = [replace(u, fallback=True) if u.what.startswith("tf.device") else u for u in uses]
-    needs = [u for u in uses if not u.fallback]
-    kinds = {u.kind for u in needs}
-    if "tpu" in kinds:
-        verdict = "tpu"
-    elif "multi-gpu" in kinds:
-        verdict = "several-gpus"
-    elif kinds & {"gpu", "mixed-precision"}:
-        verdict = "one-gpu"
-    else:
-        verdict = "cpu"
+    verdict = _verdict(uses)
+    programs = _programs(facts, uses)
     gpu_code = any(u.kind in ("gpu", "multi-gpu", "mixed-precision") for u in uses)
     cuda = cuda_needs(facts.environment) if gpu_code else ()
     ordered = tuple(sorted(set(uses), key=lambda u: (u.location.sort_key(), u.kind, u.what)))
     parameters = facts.code.parameters if facts.code.layers else None
-    return Compute(verdict=verdict, uses=ordered, parameters=parameters, layers=facts.code.layers, cuda=cuda)
+    return Compute(
+        verdict=verdict,
+        uses=ordered,
+        parameters=parameters,
+        layers=facts.code.layers,
+        cuda=cuda,
+        programs=programs,
+    )
+
+
+def _verdict(uses: Iterable[ComputeUse]) -> str:
+    kinds = {u.kind for u in uses if not u.fallback}
+    if "tpu" in kinds:
+        return "tpu"
+    if "multi-gpu" in kinds:
+        return "several-gpus"
+    if kinds & {"gpu", "mixed-precision"}:
+        return "one-gpu"
+    return "cpu"
+
+
+def _programs(facts: Facts, uses: Sequence[ComputeUse]) -> tuple[tuple[str, str], ...]:
+    """Each program's verdict from the uses in it and in the repository's modules it imports (transitively);
+    the GPUs a README or shell command asks for belong to the script that command runs."""
+    code = facts.code
+    programs = set(code.mains)
+    launched: dict[str, list[ComputeUse]] = {}
+    for path, location, folder in facts.commands.scripts:
+        joined = posixpath.normpath(posixpath.join(folder, path))
+        if joined in code.module_paths:
+            programs.add(joined)
+            launched.setdefault(joined, []).extend(u for u in facts.commands.compute if u.location == location)
+    by_file: dict[str, list[ComputeUse]] = {}
+    for use in uses:
+        by_file.setdefault(use.location.path, []).append(use)
+    out = []
+    for program in sorted(programs):
+        seen, todo = {program}, [program]
+        while todo:
+            for candidate in code.module_paths.get(todo.pop(), ()):
+                if candidate in code.module_paths and candidate not in seen:
+                    seen.add(candidate)
+                    todo.append(candidate)
+        mine = [u for path in seen for u in by_file.get(path, ())] + launched.get(program, [])
+        out.append((program, _verdict(mine)))
+    return tuple(out)
 
 
 def _compute_findings(compute: Compute, environment: Environment) -> list[Finding]:

@@ -171,6 +171,9 @@ def _compute(report: AuditReport) -> str:
         parts.append(
             f"<p>About {compute.parameters:,} parameters in {compute.layers} layers whose sizes are literal.</p>"
         )
+    if len({v for _, v in compute.programs}) > 1:
+        items = "".join(f"<li><code>{_e(p)}</code>: {_e(VERDICTS.get(v, v))}</li>" for p, v in compute.programs)
+        parts.append(f"<ul id='programs'>{items}</ul>")
     rows = [
         [
             f"<td>{_e(u.kind)}</td>",

@@ -56,6 +56,9 @@ def render_text(report: AuditReport) -> str:
     lines.append(f"Compute: {VERDICTS.get(compute.verdict, compute.verdict)}")
     if compute.parameters is not None:
         lines.append(f"  about {compute.parameters:,} parameters in {compute.layers} layers with literal sizes")
+    if len({v for _, v in compute.programs}) > 1:
+        for program, verdict in compute.programs:
+            lines.append(f"  {program}: {VERDICTS.get(verdict, verdict)}")
     for use in compute.uses:
         fallback = " (with a fallback)" if use.fallback else ""
         lines.append(f"  {use.kind:<15} {use.what}  {use.location}{fallback}")

@@ -243,18 +243,22 @@ class ComputeUse:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Compute:
-    """What hardware the code needs: the verdict (``cpu``, ``one-gpu``, ``several-gpus``, ``tpu``), the lines
-    behind it, the parameters of the layers whose sizes are literal (None when none are), and the CUDA
-    release each locked GPU framework needs."""
+    """What hardware the code needs: the verdict (``cpu``, ``one-gpu``, ``several-gpus``, ``tpu``: the most
+    demanding program's), the lines behind it, the parameters of the layers whose sizes are literal (None
+    when none are), and the CUDA release each locked GPU framework needs."""
 
     verdict: str
     uses: tuple[ComputeUse, ...] = ()
     parameters: int | None = None
     layers: int = 0
     cuda: tuple[str, ...] = ()
+    #: Per program (a script run by a command, one with a ``__main__`` block, a notebook): its verdict from
+    #: its own lines and those of the repository's modules it imports.
+    programs: tuple[tuple[str, str], ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {
+            "programs": [list(p) for p in self.programs],
             "verdict": self.verdict,
             "uses": [u.to_dict() for u in self.uses],
             "parameters": self.parameters,
@@ -270,6 +274,7 @@ class Compute:
             parameters=data.get("parameters"),
             layers=data.get("layers", 0),
             cuda=tuple(data.get("cuda", ())),
+            programs=tuple((p[0], p[1]) for p in data.get("programs", ())),
         )
 
 
