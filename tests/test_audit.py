@@ -328,3 +328,13 @@ def test_readme_command_purpose_from_prose_above() -> None:
     items = {i.key: i for i in checklist(readme, declarations=[], python_files=[], notebooks=[], reads_data=False)}
     assert [str(e) for e in items["training"].evidence] == ["README.md:5"]
     assert [str(e) for e in items["evaluation"].evidence] == ["README.md:9"]
+
+
+def test_json_config_keys_with_their_lines() -> None:
+    text = '{\n  "model": {"embedding_dim": 256, "dropout": 0.1},\n  "train": {\n    "lr": 3e-4\n  }\n}\n'
+    found = [(h.name, h.kind, h.default, str(h.location)) for h in read_config("config.json", text)]
+    assert found == [
+        ("model.embedding_dim", "embedding-size", "256", "config.json:2"),
+        ("model.dropout", "dropout", "0.1", "config.json:2"),
+        ("train.lr", "learning-rate", "3e-4", "config.json:4"),
+    ]
