@@ -338,3 +338,21 @@ def test_json_config_keys_with_their_lines() -> None:
         ("model.dropout", "dropout", "0.1", "config.json:2"),
         ("train.lr", "learning-rate", "3e-4", "config.json:4"),
     ]
+
+
+def test_audit_passes_over_links_and_special_files(tmp_path: Path) -> None:
+    import os
+
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "secret.py").write_text("import torch\nx = torch.zeros(1).cuda()\n")
+    root = tmp_path / "repo"
+    root.mkdir()
+    (root / "README.md").write_text("# r\n\n    python train.py --lr 1\n")
+    (root / "train.py").write_text("import argparse\np = argparse.ArgumentParser()\np.add_argument('--lr')\n")
+    (root / "loop").symlink_to(root)
+    (root / "out").symlink_to(outside)
+    os.mkfifo(root / "x.py")
+    report = audit(root)
+    assert report.compute.verdict == "cpu"  # the link out of the tree is not read
+    assert [h.name for h in report.hyperparameters] == ["--lr"]  # the loop is entered once
