@@ -356,3 +356,12 @@ def test_audit_passes_over_links_and_special_files(tmp_path: Path) -> None:
     report = audit(root)
     assert report.compute.verdict == "cpu"  # the link out of the tree is not read
     assert [h.name for h in report.hyperparameters] == ["--lr"]  # the loop is entered once
+
+
+def test_readme_one_line_fences_and_bare_scripts_to_run() -> None:
+    readme = read_readme(
+        "README.md",
+        "## Usage\n\n```python train.py```\n\n* STEP 3. Run `prepro.py` to make the vocabulary.\n"
+        "* The model is in `model.py`.\n",
+    )
+    assert [line for _, line in readme.command_lines()] == ["python train.py", "python prepro.py"]

@@ -284,9 +284,12 @@ def _given_by_commands(facts: Facts, one: Hyperparameter) -> bool:
 def _hyper_findings(facts: Facts, hyper: Sequence[Hyperparameter], seeds: Sequence[Seed]) -> list[Finding]:
     out = []
     config_keys = {h.name.rsplit(".", 1)[-1] for h in hyper if h.source == "config" and h.default is not None}
+    run = {posixpath.normpath(posixpath.join(folder, path)) for path, _, folder in facts.commands.scripts}
     for one in hyper:
         if not one.required or one.default is not None or one.stated:
             continue
+        if one.kind == "other" and one.location.path not in run:
+            continue  # a required argument of a tool no README or script runs: not a hyperparameter of the results
         if _given_by_commands(facts, one) or one.name.lstrip("-").replace("-", "_") in config_keys:
             continue
         what = "an argument" if one.source in ("argparse", "click") else "a flag" if one.source == "absl" else "a key"
@@ -365,7 +368,7 @@ def _data(facts: Facts) -> list[DataRef]:
                 target=path,
                 location=location,
                 how="run",
-                present=exists_in(facts.root, path, base=folder),
+                present=exists_in(facts.root, path, base=folder) or _only_one_named(facts, path),
             )
         )
     for module, location in facts.commands.modules:
@@ -377,6 +380,14 @@ def _data(facts: Facts) -> list[DataRef]:
         if present or "." in module:
             out.append(DataRef(kind="script", target=f"-m {module}", location=location, how="run", present=present))
     return list(dict.fromkeys(out))
+
+
+def _only_one_named(facts: Facts, path: str) -> bool:
+    """A bare script name (``python train.py``) that one file of the repository has, in a folder the README
+    expects the reader to be in (pygcn's README runs ``train.py``, which is ``pygcn/train.py``)."""
+    if "/" in path:
+        return False
+    return sum(1 for f in (*facts.files.python, *facts.files.shell) if posixpath.basename(f.relpath) == path) == 1
 
 
 def _described(facts: Facts, target: str) -> bool:

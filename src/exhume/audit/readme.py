@@ -36,7 +36,12 @@ _COMMAND = re.compile(
     r"^\s*(?:\$\s+|>\s+|!)?(?:(?:CUDA_VISIBLE_DEVICES|PYTHONPATH|OMP_NUM_THREADS)=\S+\s+)*"
     r"(?:python[\d.]*|bash|sh|\./\S+|torchrun|accelerate\s+launch|deepspeed|horovodrun|th|jupyter|make|pip|conda)\b"
 )
-_INLINE_CODE = re.compile(r"``?([^`\n]+)``?")
+_INLINE_CODE = re.compile(r"`{1,3}([^`\n]+)`{1,3}")
+# "```python train.py```": a code span written with a fence's backticks, on one line.
+_ONE_LINE_FENCE = re.compile(r"^\s*```[^`]+```\s*$")
+# "Run `train.py`": a bare script name in inline code, on a line that says to run it.
+_BARE_SCRIPT = re.compile(r"^[\w./-]+\.(?:py|sh)(?:\s.*)?$")
+_RUN_WORD = re.compile(r"\b(?:run|execute|launch|start)\b", re.IGNORECASE)
 _LINK = re.compile(r"https?://|\]\(|<a\s+href", re.IGNORECASE)
 _DEPENDENCIES = re.compile(
     r"pip3?\s+install|conda\s+(?:env\s+)?(?:create|install|update)|requirements[\w.-]*\.txt|environment\.ya?ml|"
@@ -90,12 +95,27 @@ class Readme:
         for i, line in enumerate(self.lines):
             if not self.commands[i]:
                 continue
-            spans = [s for s in _INLINE_CODE.findall(line) if _COMMAND.match(s)] if "`" in line else []
+            spans = _spans(line)
             if spans and not _COMMAND.match(line.strip()):
                 out.extend((i, span) for span in spans)
             else:
                 out.append((i, line))
         return out
+
+
+def _spans(line: str) -> list[str]:
+    """The commands in a prose line's inline code: ``python x.py`` as written, a bare ``x.py`` that the line
+    says to run as ``python x.py`` (``bash x.sh``)."""
+    if "`" not in line:
+        return []
+    out = []
+    for span in _INLINE_CODE.findall(line):
+        span = span.strip()
+        if _COMMAND.match(span):
+            out.append(span)
+        elif _BARE_SCRIPT.match(span) and _RUN_WORD.search(line):
+            out.append(("bash " if span.split()[0].endswith(".sh") else "python ") + span)
+    return out
 
 
 def read_readme(path: str, text: str) -> Readme:
@@ -110,7 +130,7 @@ def read_readme(path: str, text: str) -> Readme:
         stripped = line.strip()
         is_heading = False
         command = False
-        if _FENCE.match(line):
+        if _FENCE.match(line) and not _ONE_LINE_FENCE.match(line):
             fenced = not fenced
         elif fenced:
             command = bool(stripped) and not stripped.startswith("#")
@@ -130,7 +150,7 @@ def read_readme(path: str, text: str) -> Readme:
                 literal_block = stripped.endswith("::")
                 command = bool(_COMMAND.match(stripped)) and stripped.startswith(("$", ">", "!"))
                 # Inline code: "Train with `python train.py --lr 0.1`."
-                command = command or any(_COMMAND.match(span) for span in _INLINE_CODE.findall(line))
+                command = command or bool(_spans(line))
         readme.headings.append(heading)
         readme.commands.append(command)
         readme.is_heading.append(is_heading)
