@@ -365,3 +365,8 @@ def test_readme_one_line_fences_and_bare_scripts_to_run() -> None:
         "* The model is in `model.py`.\n",
     )
     assert [line for _, line in readme.command_lines()] == ["python train.py", "python prepro.py"]
+
+
+def test_every_finding_code_has_a_fixture() -> None:
+    seen = {key.split()[0] for name in NAMES for key in _expect(name)["findings"]}
+    assert set(CODES) == seen
