@@ -299,3 +299,29 @@ def test_wheels_instead_takes_the_first_later_release_with_a_wheel_for_the_targe
 def test_failed_sdists_from_a_setup_script_traceback_of_new_pip() -> None:
     log = '  File "/tmp/pip-resolve-r4eriem8/mecab-python3_6f03357d6a3d4e05ad00631d8ebadd5a/setup.py", line 41\n'
     assert failed_sdists(log) == {"mecab-python3"}
+
+
+GENSIM_ABI = (
+    "Traceback (most recent call last):\n"
+    '  File "<string>", line 1, in <module>\n'
+    '  File "/env/lib/python3.6/site-packages/gensim/models/word2vec.py", line 120, in <module>\n'
+    "    from gensim.models.word2vec_inner import train_batch_sg\n"
+    '  File "gensim/models/word2vec_inner.pyx", line 1, in init gensim.models.word2vec_inner\n'
+    "ValueError: numpy.ndarray size changed, may indicate binary incompatibility. Expected 88 from C header, "
+    "got 80 from PyObject\n"
+)
+
+
+def test_extension_built_against_a_newer_numpy_is_built_again_against_the_locks() -> None:
+    pinned = {"numpy": Version("1.14.5"), "gensim": Version("3.5.0")}
+    repairs = propose_repairs(_outcomes("import", GENSIM_ABI), pinned=pinned, python="3.6")
+    assert [r.build_constraint for r in repairs] == ["numpy==1.14.5"]
+    assert "newer NumPy than the lock's 1.14.5" in repairs[0].reason
+
+
+def test_an_older_header_than_the_running_numpy_is_not_this_repair() -> None:
+    # Built against an older NumPy than the one running: NumPy only warns about that, and it is no build issue.
+    older = GENSIM_ABI.replace("Expected 88 from C header, got 80", "Expected 80 from C header, got 88")
+    pinned = {"numpy": Version("1.14.5")}
+    repairs = propose_repairs(_outcomes("import", older), pinned=pinned, python="3.6")
+    assert all(r.build_constraint is None for r in repairs)

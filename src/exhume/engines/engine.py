@@ -619,7 +619,10 @@ class VenvEngine:
             first = [*pip, "--no-deps", "--require-hashes", "-r", str(build_requirements.resolve())]
             step(first, "installing the build requirements", extra)
             isolation = ["--no-build-isolation"]
-        step([*pip, "--no-deps", *isolation, "--require-hashes", "-r", str(lock)], "installing the lock", extra)
+        # A wheel pip built and cached from an sdist in another round was built with other build tools or another
+        # NumPy: with build constraints, every sdist is built again under them.
+        fresh = ["--no-cache-dir"] if extra else []
+        step([*pip, "--no-deps", *isolation, *fresh, "--require-hashes", "-r", str(lock)], "installing the lock", extra)
         meta = {"context": str(context), "python": str(interpreter.version), "tag": tag}
         (env_dir / _META).write_text(json.dumps(meta, sort_keys=True) + "\n", encoding="utf-8")
         seconds = time.monotonic() - started

@@ -155,6 +155,7 @@ def propose_repairs(
                     requirement=row.constraint,
                 )
             )
+        add(_numpy_abi_repair(log, outcome, pinned))
         if outcome.syntax_error:
             if _PY2_SYNTAX.search(log) and python != "2.7":
                 add(Repair(reason="Python 2 syntax: " + outcome.reason, check=outcome.check.id, python="2.7"))
@@ -205,6 +206,31 @@ def propose_repairs(
                 if req is not None:
                     add(Repair(reason=f"pip check: {needed} is not installed", check=outcome.check.id, requirement=req))
     return sorted(repairs.values(), key=lambda r: r.key())
+
+
+# An extension built against a newer NumPy than the one installed: its C header's struct is larger than the
+# running NumPy's type. pip built the sdist in an isolated environment with the newest NumPy of the day.
+_NUMPY_ABI_NEWER = re.compile(
+    r"numpy\.(?:ndarray|dtype|ufunc|flatiter|broadcast) size changed, may indicate binary incompatibility\. "
+    r"Expected (\d+) from C header, got (\d+) from PyObject"
+)
+
+
+def _numpy_abi_repair(log: str, outcome: Outcome, pinned: Mapping[str, Version]) -> Repair | None:
+    """A module compiled against a newer NumPy than the lock's: build the sdists against the lock's NumPy (a
+    build constraint, which pip's build environments take from ``PIP_CONSTRAINT``)."""
+    match = _NUMPY_ABI_NEWER.search(log)
+    numpy = pinned.get("numpy")
+    if match is None or numpy is None or int(match.group(1)) <= int(match.group(2)):
+        return None
+    return Repair(
+        reason=(
+            f"an extension was built against a newer NumPy than the lock's {numpy} ({match.group(0)}): "
+            f"its sdist is built again with numpy=={numpy}"
+        ),
+        check=outcome.check.id,
+        build_constraint=f"numpy=={numpy}",
+    )
 
 
 def repairs_for_build_log(log: str, *, pinned: Mapping[str, Version], has_compiler: bool) -> list[Repair]:
