@@ -542,14 +542,10 @@ class _Visitor(ast.NodeVisitor):
             )
             if action in ("store_true", "store_false", "count", "help", "version"):
                 required = False
-            self._dataset_default(flag, self._keyword(node, "default"), line)
-            kind = hyperparameter_kind(flag) or ("other" if required else None)
-            if kind is None:
-                return
             default = _show(default_node) if default_node is not None else None
             if default is None and action in ("store_true", "store_false"):
                 default = "False" if action == "store_true" else "True"
-            self._add_hyper(flag, kind, "argparse", line, default, required=required)
+            self._flag(flag, default_node, default, "argparse", line, required=required)
         elif leaf.startswith("DEFINE_") and len(leaf) > len("DEFINE_"):
             if not node.args or (name := _text(node.args[0])) is None:
                 return
@@ -581,14 +577,19 @@ class _Visitor(ast.NodeVisitor):
                 required = qualified == "click.argument" and default_node is None
             if _literal(self._keyword(node, "is_flag")) is True:
                 required = False
-            self._dataset_default(flag, self._keyword(node, "default"), line)
-            kind = hyperparameter_kind(flag) or ("other" if required else None)
-            if kind is None:
-                return
             default = _show(default_node) if default_node is not None else None
-            self._add_hyper(flag, kind, "click", line, default, required=required)
+            self._flag(flag, default_node, default, "click", line, required=required)
         else:
             self._literal_hyperparameters(node, qualified, leaf)
+
+    def _flag(
+        self, flag: str, default_node: ast.expr | None, default: str | None, source: str, line: int, *, required: bool
+    ) -> None:
+        """A command-line flag: a hyperparameter when its name says which, or any flag that must be given."""
+        self._dataset_default(flag, default_node, line)
+        kind = hyperparameter_kind(flag) or ("other" if required else None)
+        if kind is not None:
+            self._add_hyper(flag, kind, source, line, default, required=required)
 
     def _dataset_default(self, flag: str, default: ast.expr | None, line: int) -> None:
         """A ``--dataset`` flag's default names the dataset the code reads unless told otherwise."""
