@@ -370,3 +370,18 @@ def test_readme_one_line_fences_and_bare_scripts_to_run() -> None:
 def test_every_finding_code_has_a_fixture() -> None:
     seen = {key.split()[0] for name in NAMES for key in _expect(name)["findings"]}
     assert set(CODES) == seen
+
+
+def test_audit_survives_hostile_literals(tmp_path: Path) -> None:
+    (tmp_path / "README.md").write_text("# r\n")
+    (tmp_path / "m.py").write_text(
+        "import numpy as np\nimport torch.nn as nn\n"
+        "np.load('a\\x00b.npy')\n"
+        f"np.load('{'x' * 280}.npy')\n"
+        f"np.load('{'d/' * 140}f.npy')\n"
+        "nn.LSTM(10, 10, 10**9)\n"
+        "nn.Conv2d(3, 3, 10**50)\n"
+    )
+    code, out, err = _run("audit", str(tmp_path))
+    assert code == 0, err
+    assert "DATA004" in out

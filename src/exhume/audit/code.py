@@ -230,6 +230,8 @@ ABSOLUTE_PATH = re.compile(
 _URL = re.compile(r"^(?:https?|ftp)://\S+$")
 _FILENAME = re.compile(r"^[\w.\-/\\ ]+\.[A-Za-z0-9]{1,6}$|^[\w.\-]+/[\w.\-/]*$")
 
+# More stacked recurrent layers than this is not a literal a model was trained with.
+_MAX_STACKED = 1000
 # Layer constructors whose parameter count follows from literal sizes.
 _TORCH_NN = "torch.nn."
 
@@ -843,6 +845,8 @@ def _layer_parameters(qualified: str, node: ast.Call) -> int | None:
             gates = {"LSTM": 4, "GRU": 3, "RNN": 1}[name]
             n_in, hidden = _number(_arg(node, 0, "input_size")), _number(_arg(node, 1, "hidden_size"))
             layers = _number(_arg(node, 2, "num_layers")) or 1
+            if not 0 < layers <= _MAX_STACKED:
+                return None
             directions = 2 if _literal(_arg(node, 99, "bidirectional")) is True else 1
             if n_in is None or hidden is None:
                 return None

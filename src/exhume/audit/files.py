@@ -142,13 +142,16 @@ def exists_in(root: Path, relpath: str, *, base: str = "") -> bool | None:
     """Whether ``relpath`` (a path as the code or a README writes it) names a file or folder inside ``root``,
     read from the root or from ``base`` (the folder of the file that names it). None for a path that leaves
     the tree or is absolute: the repository cannot say."""
-    if not relpath or relpath.startswith(("/", "~")) or (len(relpath) > 1 and relpath[1] == ":"):
+    if not relpath or "\x00" in relpath or relpath.startswith(("/", "~")) or (len(relpath) > 1 and relpath[1] == ":"):
         return None
     relpath = relpath.replace("\\", "/")
     for start in dict.fromkeys((base, "")):
         joined = posixpath.normpath(posixpath.join(start, relpath))
         if joined.startswith("../") or joined == "..":
             continue
-        if (root / PurePosixPath(joined)).exists():
-            return True
+        try:
+            if (root / PurePosixPath(joined)).exists():
+                return True
+        except (OSError, ValueError):  # a name too long for the file system, a NUL byte: no such file
+            return False
     return False
