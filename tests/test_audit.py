@@ -130,6 +130,8 @@ def test_audit_report_is_deterministic_and_round_trips(tmp_path: Path) -> None:
     second = _audit_copy("data", tmp_path / "b")
     assert render_json(first) == render_json(second)
     assert AuditReport.from_dict(first.to_dict()) == first
+    unresolved = _audit_copy("unresolved", tmp_path / "c")
+    assert unresolved.environment.unresolved and AuditReport.from_dict(unresolved.to_dict()) == unresolved
     text = render_text(first)
     assert "DATA003 [error] scripts/preprocess.py is run here but is not in the repository" in text
 

@@ -3,6 +3,7 @@ and the CUDA release each pinned GPU framework needs (``resolvers/cuda.toml``)."
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -11,12 +12,15 @@ from packaging.version import InvalidVersion, Version
 
 from exhume.emit.cuda import cuda_notes
 from exhume.errors import InputError
+from exhume.model import Location, Unresolved
 from exhume.model.audit import Environment
 
 __all__ = ["LOCK_NAMES", "cuda_needs", "read_environment"]
 
 #: Lock files, the first found is the one reported: exhume's and pip-tools' own, then the other tools'.
 LOCK_NAMES = ("requirements.lock", "pylock.toml", "poetry.lock", "Pipfile.lock", "conda-lock.yml", "uv.lock")
+#: What ``exhume lock`` writes beside the lock: every decision with its evidence.
+REPORT_NAME = "exhume-report.json"
 DOCKERFILE_NAMES = ("Dockerfile", "Containerfile", "docker/Dockerfile", ".devcontainer/Dockerfile")
 
 _PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)(?:\[[^\]]*\])?==([^\s;\\]+)")
@@ -42,7 +46,25 @@ def read_environment(root: Path) -> Environment:
             elif match := _PIN.match(line):
                 pins.append((str(canonicalize_name(match.group(1))), match.group(2)))
     dockerfile = next((name for name in DOCKERFILE_NAMES if (root / name).is_file()), None)
-    return Environment(lock=lock, python=python, as_of=as_of, pins=tuple(sorted(pins)), dockerfile=dockerfile)
+    return Environment(
+        lock=lock,
+        python=python,
+        as_of=as_of,
+        pins=tuple(sorted(pins)),
+        dockerfile=dockerfile,
+        unresolved=_unresolved(root / REPORT_NAME),
+    )
+
+
+def _unresolved(path: Path) -> tuple[tuple[str, str, Location | None], ...]:
+    """The imports ``exhume lock`` left unresolved, from its report (none when there is no readable report)."""
+    try:
+        records = [
+            Unresolved.from_dict(u) for u in json.loads(path.read_text(encoding="utf-8"))["inference"]["unresolved"]
+        ]
+    except (OSError, ValueError, KeyError, TypeError):
+        return ()
+    return tuple(sorted((u.module, u.reason, min(u.locations) if u.locations else None) for u in records))
 
 
 def cuda_needs(environment: Environment) -> tuple[str, ...]:

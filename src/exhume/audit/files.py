@@ -71,7 +71,8 @@ def list_files(root: Path) -> AuditFiles:
     readmes = sorted(
         (f for f in others if _is_readme(f.relpath.rsplit("/", 1)[-1])), key=lambda f: (f.relpath.count("/"), f.relpath)
     )
-    configs = [f for f in others if f.relpath.lower().endswith(CONFIG_SUFFIXES)]
+    # exhume's own report is read as what it is (environment.py), not as a config file.
+    configs = [f for f in others if f.relpath.lower().endswith(CONFIG_SUFFIXES) and f.relpath != "exhume-report.json"]
     shell = [f for f in others if f.relpath.lower().endswith(SHELL_SUFFIXES)]
     declarations = [f for f in others if is_declaration_file(f.relpath)]
     return AuditFiles(

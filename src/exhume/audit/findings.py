@@ -66,6 +66,8 @@ CODES: dict[str, tuple[Severity, str]] = {
     "GPU005": (Severity.INFO, "the CUDA release the locked GPU framework needs"),
     "ENV001": (Severity.WARNING, "no lock file: the versions the code ran with are not recorded"),
     "ENV002": (Severity.INFO, "no Dockerfile"),
+    "ENV003": (Severity.WARNING, "a possible dependency-confusion name: the index's project came after the code"),
+    "ENV004": (Severity.INFO, "an import the lock left unresolved"),
 }
 
 _KEY_KINDS = ("learning-rate", "batch-size", "epochs")
@@ -628,4 +630,27 @@ def _environment_findings(environment: Environment) -> list[Finding]:
         )
     if environment.dockerfile is None:
         out.append(_finding("ENV002", "no Dockerfile", "run 'exhume dockerfile' and commit the Dockerfile"))
+    for module, reason, where in environment.unresolved:
+        if _LATECOMER.search(reason):
+            out.append(
+                _finding(
+                    "ENV003",
+                    f"import {module}: {reason}; installing that project would run code the authors never used",
+                    f"do not install the index's {module!r}; find the module the code meant (vendored, unpublished)",
+                    where,
+                )
+            )
+        else:
+            out.append(
+                _finding(
+                    "ENV004",
+                    f"import {module} is in no lock: {reason}",
+                    "ship the module with the code, or name where it comes from in the README",
+                    where,
+                )
+            )
     return out
+
+
+# The lock's reason for a project that only shares the module's name and appeared after the code's date.
+_LATECOMER = re.compile(r"first uploaded on \d{4}-\d{2}-\d{2}, after the code's date")

@@ -12,6 +12,7 @@ from pathlib import Path
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import Version
 
+from exhume.audit.environment import REPORT_NAME
 from exhume.errors import ExhumeError
 from exhume.index import IndexClient
 from exhume.model import Constraint
@@ -21,7 +22,6 @@ __all__ = ["MAX_TIMELINES", "REPORT_NAME", "key_constraints", "timelines"]
 
 logger = logging.getLogger(__name__)
 
-REPORT_NAME = "exhume-report.json"
 MAX_TIMELINES = 6
 
 

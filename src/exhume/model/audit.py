@@ -287,9 +287,12 @@ class Environment:
     as_of: str | None = None
     pins: tuple[tuple[str, str], ...] = ()
     dockerfile: str | None = None
+    #: Imports the lock left unresolved (from ``exhume-report.json``): module, the lock's reason, where.
+    unresolved: tuple[tuple[str, str, Location | None], ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {
+            "unresolved": [{"module": m, "reason": r, "location": _loc(where)} for m, r, where in self.unresolved],
             "lock": self.lock,
             "python": self.python,
             "as_of": self.as_of,
@@ -305,6 +308,7 @@ class Environment:
             as_of=data.get("as_of"),
             pins=tuple((p[0], p[1]) for p in data.get("pins", ())),
             dockerfile=data.get("dockerfile"),
+            unresolved=tuple((u["module"], u["reason"], _unloc(u.get("location"))) for u in data.get("unresolved", ())),
         )
 
 
