@@ -327,7 +327,7 @@ def test_readme_command_purpose_from_prose_above() -> None:
     )
     from exhume.audit.readme import checklist
 
-    items = {i.key: i for i in checklist(readme, declarations=[], python_files=[], notebooks=[], reads_data=False)}
+    items = {i.key: i for i in checklist(readme, declarations=[], notebooks=[], reads_data=False)}
     assert [str(e) for e in items["training"].evidence] == ["README.md:5"]
     assert [str(e) for e in items["evaluation"].evidence] == ["README.md:9"]
 

@@ -57,10 +57,12 @@ def audit(root: Path) -> AuditReport:
             configs.extend(read_config(source.relpath, text))
 
     commands = CommandFacts()
+    shell: dict[str, str] = {}
     for source in files.shell:
         text = read_text(source)
         if text is None:
             continue
+        shell[source.relpath] = text
         folder = source.relpath.rsplit("/", 1)[0] if "/" in source.relpath else ""
         read_commands(
             ((line, _at(source.relpath, n)) for n, line in enumerate(text.split("\n"), start=1)),
@@ -79,6 +81,7 @@ def audit(root: Path) -> AuditReport:
         code=code,
         configs=tuple(configs),
         commands=commands,
+        shell=shell,
         environment=read_environment(root),
     )
     return build_report(facts)

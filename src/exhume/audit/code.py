@@ -10,7 +10,7 @@ from __future__ import annotations
 import ast
 import math
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from exhume.model import Location
@@ -228,7 +228,6 @@ ABSOLUTE_PATH = re.compile(
     r"/[^\s]+|[A-Za-z]:[\\/][^\s]*)$"
 )
 _URL = re.compile(r"^(?:https?|ftp)://\S+$")
-_FILENAME = re.compile(r"^[\w.\-/\\ ]+\.[A-Za-z0-9]{1,6}$|^[\w.\-]+/[\w.\-/]*$")
 
 # More stacked recurrent layers than this is not a literal a model was trained with.
 _MAX_STACKED = 1000
@@ -863,10 +862,3 @@ def _layer_parameters(qualified: str, node: ast.Call) -> int | None:
         rows, dim = _number(_arg(node, 0, "input_dim")), _number(_arg(node, 1, "output_dim"))
         return None if rows is None or dim is None else rows * dim
     return None
-
-
-def iter_strings(tree: ast.AST) -> Iterator[ast.Constant]:
-    """Every string literal of a tree (for callers that look for names in them)."""
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Constant) and isinstance(node.value, str):
-            yield node

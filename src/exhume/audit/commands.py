@@ -27,7 +27,6 @@ _DOWNLOAD = re.compile(r"(?:^|[\s;&|(])(wget|curl|gdown|aria2c|aws\s+s3\s+cp|gsu
 _URL = re.compile(r"(?:https?|ftp|s3|gs)://[^\s'\"<>)]+")
 _VISIBLE = re.compile(r"CUDA_VISIBLE_DEVICES=([\d,]+)")
 _NPROC = re.compile(r"--nproc_per_node[= ](\d+)|--gpus[= ](\d+)|horovodrun\s+-np\s+(\d+)|--num_gpus[= ](\d+)")
-_FLAG = re.compile(r"(?:^|\s)(--?[A-Za-z][\w.-]*)(?:[= ]\s*([^\s-][^\s]*))?")
 # Placeholders a README writes instead of a real path.
 _PLACEHOLDER = re.compile(r"[<>$%{}*]|path/to|your_|/to/")
 _MODULE_RUNNERS = frozenset(

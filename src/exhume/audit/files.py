@@ -11,6 +11,7 @@ from pathlib import Path, PurePosixPath
 
 from exhume.model import Location
 from exhume.scan.declared import is_declaration_file
+from exhume.scan.declared._common import decode
 from exhume.scan.walk import FileKind, SourceFile, walk
 
 __all__ = ["MAX_READ_BYTES", "AuditFiles", "PythonSource", "exists_in", "list_files", "python_sources", "read_text"]
@@ -96,11 +97,7 @@ def read_text(source: SourceFile) -> str | None:
         return None
     if b"\x00" in data:
         return None
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = data.decode("latin-1")
-    return text.replace("\r\n", "\n").replace("\r", "\n")
+    return decode(data).replace("\r\n", "\n").replace("\r", "\n")
 
 
 def python_sources(files: AuditFiles) -> Iterator[PythonSource]:

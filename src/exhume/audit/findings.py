@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import posixpath
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -18,7 +18,7 @@ from typing import Any
 from exhume.audit.code import ABSOLUTE_PATH, CodeFacts
 from exhume.audit.commands import CommandFacts
 from exhume.audit.environment import cuda_needs
-from exhume.audit.files import AuditFiles, exists_in, read_text
+from exhume.audit.files import AuditFiles, exists_in
 from exhume.audit.readme import Readme, checklist, mentions
 from exhume.knowledge.data import read_toml
 from exhume.model import Location
@@ -96,6 +96,8 @@ class Facts:
     code: CodeFacts
     configs: tuple[Hyperparameter, ...]
     commands: CommandFacts
+    #: The shell scripts' texts, by path.
+    shell: Mapping[str, str]
     environment: Environment
 
 
@@ -136,7 +138,6 @@ def build_report(facts: Facts) -> AuditReport:
     items = checklist(
         facts.readme,
         declarations=[f.relpath for f in facts.files.declarations if not f.relpath.endswith(".md")],
-        python_files=[f.relpath for f in facts.files.python],
         notebooks=[f.relpath for f in facts.files.notebooks],
         reads_data=any(
             (d.kind == "dataset" and "download" not in d.how)
@@ -175,7 +176,7 @@ def _training_scripts(facts: Facts) -> list[str]:
         if "train" in name.lower():
             out.append(name)
             continue
-        text = read_text(source) or ""
+        text = facts.shell.get(source.relpath, "")
         if re.search(r"(?:python[\d.]*|torchrun|accelerate\s+launch)\s[^\n]*train", text):
             out.append(name)
     return out

@@ -219,17 +219,14 @@ def timeline_svg(timeline: Timeline) -> str:
     """One distribution's releases on a time axis as an SVG element: a tick per release, the window the
     evidence allows shaded, the as-of date as a dashed line, the chosen release marked and labelled."""
     try:
+        # A Figure draws on its own canvas: neither pyplot's state nor a process-wide backend is touched.
         import matplotlib
-
-        matplotlib.use("Agg", force=True)
         from matplotlib import dates as mdates
-        from matplotlib import pyplot as plt
         from matplotlib.figure import Figure
     except ImportError as exc:  # the html extra is not installed
         raise InputError(
             "--format html needs matplotlib", hint="install exhume with its html extra: pip install 'exhume[html]'"
         ) from exc
-    del plt  # pyplot's state machine is not used; the Figure is drawn on its own canvas
 
     def day(text: str) -> date:
         return date.fromisoformat(text[:10])

@@ -65,7 +65,6 @@ _PRETRAINED = re.compile(
     r"trained\s+models?|download\s+(?:the\s+)?models?",
     re.IGNORECASE,
 )
-_RESULTS_HEADING = re.compile(r"result|performance|benchmark|accuracy|score", re.IGNORECASE)
 _MD_TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{3,}:?\s*(?:\|\s*:?-{3,}:?\s*)+\|?\s*$")
 _RST_TABLE = re.compile(r"^\s*\+(?:-{3,}\+)+\s*$|^\s*={3,}(?:\s+={3,})+\s*$")
 _DATA = re.compile(r"\bdata(?:set|sets|base)?\b|\bcorpus\b|\bcorpora\b", re.IGNORECASE)
@@ -177,7 +176,6 @@ def checklist(
     readme: Readme | None,
     *,
     declarations: Sequence[str],
-    python_files: Sequence[str],
     notebooks: Sequence[str],
     reads_data: bool,
     train_scripts: Sequence[str] = (),
@@ -185,8 +183,8 @@ def checklist(
     """Each checklist item, present or missing, with the README lines (or repository files) behind it.
 
     ``declarations`` are the repository's requirement files (a dependency specification even when the README
-    names none), ``python_files`` its Python files (``train.py`` is training code), ``notebooks`` its notebooks,
-    ``train_scripts`` the names of its shell scripts that train (``bash run.sh`` is then a training command).
+    names none), ``notebooks`` its notebooks, ``train_scripts`` the names of its shell scripts that train
+    (``bash run.sh`` is then a training command).
     """
     items: list[ChecklistItem] = []
     for key, title in CHECKLIST:
@@ -203,10 +201,7 @@ def checklist(
             present = True
         elif key == "data" and not reads_data and not present:
             present = True  # nothing to describe
-        elif key in ("training", "evaluation"):
-            present = present and readme is not None
         items.append(ChecklistItem(key=key, title=title, present=present, evidence=tuple(evidence[:8])))
-    del python_files  # the code files are named in the findings, not here
     return tuple(items)
 
 
