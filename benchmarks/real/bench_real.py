@@ -20,7 +20,6 @@ up where the last one stopped. Third-party code is only ever copied into the cac
 from __future__ import annotations
 
 import argparse
-import concurrent.futures
 import contextlib
 import csv
 import functools
@@ -34,7 +33,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
@@ -908,9 +906,31 @@ def read_results(path: Path) -> list[dict[str, Any]]:
     return list(seen.values())
 
 
-def run_suite(items: Sequence[Item], methods: Sequence[str], *, workers: int, deadline: datetime | None) -> None:
-    """Measure every (item, method) not yet in the results file, ``workers`` at a time; no new one starts
-    after ``deadline``."""
+def measure(item: Item, method: str, root: str) -> dict[str, Any]:
+    """One (item, method) measured in a batch worker; a harness failure is the item's record, not the run's."""
+    try:
+        work = materialise(item, method, Path(root))
+        record = method_exhume(item, work) if method == "exhume" else method_pipreqs(item, work, Path(root))
+    except Exception as exc:
+        record = {"lock_ok": False, "built": False, "lock_cause": "harness error", "lock_error": repr(exc)}
+    record.update(id=item.id, method=method, suite=item.suite)
+    if item.truth:
+        record["truth_match"] = truth_match(item.truth, record.get("python"), record.get("pins", {}))
+    return record
+
+
+def run_suite(
+    items: Sequence[Item],
+    methods: Sequence[str],
+    *,
+    workers: int,
+    deadline: datetime | None,
+    address: str | None = None,
+) -> None:
+    """Measure every (item, method) not yet in the results file on exhume's batch engine (a local Ray of
+    ``workers`` CPUs, or the cluster at ``address``), one task per pair; no new one starts after ``deadline``."""
+    from exhume.batch.cluster import RayPool
+
     root = cache_dir()
     results = root / "results" / f"{items[0].suite}.jsonl" if items else root / "results" / "none.jsonl"
     results.parent.mkdir(parents=True, exist_ok=True)
@@ -923,33 +943,40 @@ def run_suite(items: Sequence[Item], methods: Sequence[str], *, workers: int, de
     todo = [(item, m) for item in items for m in methods if (item.id, m) not in done]
     if "pipreqs" in methods:
         _pipreqs_bin(root)
-    lock = threading.Lock()
     print(f"{len(todo)} to do, {len(done)} done already; results in {results}", flush=True)
-
-    def one(job: tuple[Item, str]) -> None:
-        item, method = job
-        if deadline is not None and datetime.now(timezone.utc) >= deadline:
-            return
-        started = time.monotonic()
-        try:
-            work = materialise(item, method, root)
-            record = method_exhume(item, work) if method == "exhume" else method_pipreqs(item, work, root)
-        except Exception as exc:  # a harness failure is recorded, not fatal to the run
-            record = {"lock_ok": False, "built": False, "lock_cause": "harness error", "lock_error": repr(exc)}
-        record.update(id=item.id, method=method, suite=item.suite)
-        if item.truth:
-            record["truth_match"] = truth_match(item.truth, record.get("python"), record.get("pins", {}))
-        with lock, results.open("a", encoding="utf-8") as handle:
-            handle.write(json.dumps(record, sort_keys=True) + "\n")
-        verdict = record.get("run", {}).get("outcome", "-")
-        print(
-            f"{item.id} {method}: lock={record.get('lock_ok')} built={record.get('built')} run={verdict} "
-            f"({time.monotonic() - started:.0f}s)",
-            flush=True,
-        )
-
-    with concurrent.futures.ThreadPoolExecutor(max_workers=workers) as pool:
-        list(pool.map(one, todo))
+    # A local Ray's workers start with this environment: they import this module by name when it was imported
+    # (a test), and get it by value when it runs as a script.
+    os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (str(HERE), os.environ.get("PYTHONPATH", "")) if p)
+    started = time.monotonic()
+    with RayPool(workers=workers, address=address) as pool:
+        for (item, method), value in pool.map(
+            measure,
+            todo,
+            args=lambda job: (job[0], job[1], str(root)),
+            limit=lambda job: job[0].timeout + 2 * RUN_TIMEOUT,
+            deadline=deadline,
+        ):
+            record = (
+                value
+                if isinstance(value, dict)
+                else {
+                    "lock_ok": False,
+                    "built": False,
+                    "lock_cause": "harness error",
+                    "lock_error": repr(value),
+                    "id": item.id,
+                    "method": method,
+                    "suite": item.suite,
+                }
+            )
+            with results.open("a", encoding="utf-8") as handle:
+                handle.write(json.dumps(record, sort_keys=True) + "\n")
+            verdict = record.get("run", {}).get("outcome", "-")
+            print(
+                f"{item.id} {method}: lock={record.get('lock_ok')} built={record.get('built')} run={verdict} "
+                f"({time.monotonic() - started:.0f}s since start)",
+                flush=True,
+            )
 
 
 def report(seed: int, size: int, write: Path | None, measured: str | None = None) -> str:
@@ -1016,6 +1043,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     run.add_argument("--methods", default=",".join(METHODS))
     run.add_argument("--only", help="comma-separated item ids")
     run.add_argument("--deadline", help="UTC time HH:MM after which no new item starts")
+    run.add_argument("--address", help="a Ray cluster to run on (default: a local Ray of --workers CPUs)")
     rep = sub.add_parser("report", help="render the tables")
     rep.add_argument("--seed", type=int, default=2026)
     rep.add_argument("--size", type=int, default=100)
@@ -1034,7 +1062,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         hour, minute = (int(x) for x in args.deadline.split(":"))
         deadline = datetime.now(timezone.utc).replace(hour=hour, minute=minute, second=0, microsecond=0)
     signal.signal(signal.SIGTERM, _stop)
-    run_suite(items, [m for m in args.methods.split(",") if m], workers=args.workers, deadline=deadline)
+    methods = [m for m in args.methods.split(",") if m]
+    run_suite(items, methods, workers=args.workers, deadline=deadline, address=args.address)
     return 0
 
 

@@ -19,6 +19,9 @@ from exhume.errors import ExhumeError, ExitCode, InputError
 
 __all__ = ["main", "main_entry"]
 
+#: The commands ``exhume batch`` runs (exhume.batch.task.COMMANDS, without importing the batch stage).
+COMMAND_NAMES = ("scan", "lock", "dockerfile", "build", "audit")
+
 
 class _Parser(argparse.ArgumentParser):
     """argparse that raises instead of exiting, so main() keeps control of output and exit codes."""
@@ -214,6 +217,65 @@ def _cmd_audit(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
         if worst is not None and worst.rank >= threshold.rank:
             return ExitCode.FINDINGS
     return ExitCode.OK
+
+
+def _cmd_batch(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
+    import json
+
+    from exhume.batch import BatchOptions, default_results, read_items, run_batch
+    from exhume.model.batch import BatchResult
+
+    if args.workers is not None and args.workers < 1:
+        raise InputError(f"--workers {args.workers}: at least 1")
+    if args.timeout <= 0:
+        raise InputError(f"--timeout {args.timeout:g}: a positive number of seconds")
+    list_path = Path(args.list)
+    items = read_items(list_path)
+    results = Path(args.results) if args.results else default_results(list_path)
+    logs = Path(args.logs) if args.logs else results.with_name(results.name.removesuffix(".jsonl") + ".logs")
+    extra = list(getattr(args, "passthrough", ()))
+    options = BatchOptions(
+        command=args.batch_command,
+        options=tuple(extra),
+        results=results,
+        logs=logs,
+        workers=args.workers,
+        address=args.address,
+        timeout=args.timeout,
+        retry=args.retry,
+    )
+
+    def progress(done: int, todo: int, result: BatchResult) -> None:
+        line = f"[{done}/{todo}] {result.id}: {result.outcome.value}"
+        if result.outcome.value != "ok":
+            line += f" ({result.exit_name})"
+        stderr.write(f"{line} {result.seconds:.0f} s\n")
+        stderr.flush()
+
+    summary = run_batch(items, options, progress=None if args.quiet else progress)
+    for warning in summary.warnings:
+        stderr.write(f"WARNING {warning}\n")
+    if args.format == "json":
+        data = {
+            "items": summary.total,
+            "ran": summary.ran,
+            "skipped": summary.skipped,
+            "not_started": summary.not_started,
+            "outcomes": dict(sorted(summary.outcomes.items())),
+            "exits": dict(sorted(summary.exits.items())),
+            "results": str(results),
+            "logs": str(logs),
+        }
+        stdout.write(json.dumps(data, indent=2, sort_keys=True) + "\n")
+    else:
+        counts = ", ".join(f"{n} {o}" for o, n in sorted(summary.outcomes.items())) or "none finished"
+        stdout.write(f"{summary.total} items: {counts} ({summary.ran} run now, {summary.skipped} done before")
+        stdout.write(f", {summary.not_started} not started)\n" if summary.not_started else ")\n")
+        failed = {e: n for e, n in summary.exits.items() if e != "ok"}
+        if failed:
+            stdout.write("not ok: " + ", ".join(f"{e} {n}" for e, n in sorted(failed.items())) + "\n")
+        stdout.write(f"results: {results}\noutput of each item: {logs}\n")
+    return ExitCode.OK if summary.all_ok else ExitCode.ITEMS
 
 
 def _cmd_kb_which(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
@@ -418,6 +480,26 @@ def build_parser() -> argparse.ArgumentParser:
     )
     audit.set_defaults(handler=_cmd_audit)
 
+    batch = sub.add_parser(
+        "batch",
+        help="run one command over every repository of a list, on Ray (resumable)",
+        description="Run an exhume command over each item of LIST (a folder per line, or a JSON object with "
+        "path, id, args, timeout), each in its own process, on a local Ray or a cluster. One JSON record per "
+        "item goes to the results file as it ends; run the same command again to resume.",
+    )
+    batch.add_argument("list", help="the batch list")
+    batch.add_argument("--command", dest="batch_command", choices=COMMAND_NAMES, default="build")
+    batch.add_argument("--results", help="the JSON Lines results file (default LIST.results.jsonl)")
+    batch.add_argument("--logs", help="folder for each item's output (default: beside the results)")
+    batch.add_argument("--workers", type=int, help="items at a time on a local Ray (default: CPU count)")
+    batch.add_argument("--address", help="an existing Ray cluster to run on instead of a local Ray")
+    batch.add_argument("--timeout", type=float, default=3600.0, help="seconds per item (default 3600)")
+    batch.add_argument("--retry", action="store_true", help="run again the items whose last record is not ok")
+    batch.add_argument("--format", choices=("text", "json"), default="text", help="the summary's format")
+    batch.add_argument("-q", "--quiet", action="store_true", help="no line per item on standard error")
+    batch.epilog = "Options after -- go to the command of every item: exhume batch LIST -- --engine venv"
+    batch.set_defaults(handler=_cmd_batch)
+
     kb = sub.add_parser("kb", help="query the knowledge base")
     kb_sub = kb.add_subparsers(dest="kb_command", metavar="QUERY", parser_class=_Parser)
     kb_sub.required = True
@@ -442,13 +524,24 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _split_passthrough(words: list[str]) -> tuple[list[str], list[str]]:
+    """``exhume batch LIST [options] -- OPTIONS``: the words after ``--`` are the items' command's, not batch's."""
+    if "batch" in words and "--" in words and words.index("batch") < words.index("--"):
+        cut = words.index("--")
+        return words[:cut], words[cut + 1 :]
+    return words, []
+
+
 def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None, stderr: TextIO | None = None) -> int:
     """Run exhume with ``argv`` (default: ``sys.argv[1:]``) and return the exit code."""
     out = stdout or sys.stdout
     err = stderr or sys.stderr
     try:
         parser = build_parser()
-        args = parser.parse_args(list(argv) if argv is not None else sys.argv[1:])
+        words = list(argv) if argv is not None else sys.argv[1:]
+        words, passthrough = _split_passthrough(words)
+        args = parser.parse_args(words)
+        args.passthrough = passthrough
         level = logging.WARNING - 10 * min(args.verbose, 2)
         logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=err)
         handler: Callable[[argparse.Namespace, TextIO, TextIO], int] = args.handler

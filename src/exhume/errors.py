@@ -12,6 +12,7 @@ __all__ = [
     "BadRemoteFile",
     "BreakageDataError",
     "BuildFailed",
+    "ClusterUnavailable",
     "EngineUnavailable",
     "ExhumeError",
     "ExitCode",
@@ -50,6 +51,7 @@ class ExitCode(enum.IntEnum):
     BUILD = 5  # build: the image build failed, or no engine answers
     SMOKE = 6  # build: smoke tests failed with environment errors after the last repair round
     FINDINGS = 7  # audit --fail-on: a finding of that severity or worse
+    ITEMS = 8  # batch: at least one item did not succeed (its record says why)
     INTERRUPTED = 130  # Ctrl-C, as shells report SIGINT
 
 
@@ -203,6 +205,12 @@ class ResolutionError(ExhumeError):
     def __init__(self, message: str, *, tail: str, hint: str | None = None) -> None:
         super().__init__(f"{message}\n{tail}" if tail else message, hint=hint)
         self.tail = tail
+
+
+class ClusterUnavailable(ExhumeError):
+    """``exhume batch`` has no Ray to run on: the extra is not installed, or ``--address`` does not answer."""
+
+    exit_code: ExitCode = ExitCode.USAGE
 
 
 class EngineUnavailable(ExhumeError):
