@@ -944,8 +944,7 @@ def run_suite(
     if "pipreqs" in methods:
         _pipreqs_bin(root)
     print(f"{len(todo)} to do, {len(done)} done already; results in {results}", flush=True)
-    # A local Ray's workers start with this environment: they import this module by name when it was imported
-    # (a test), and get it by value when it runs as a script.
+    # A local Ray's workers start with this environment and import this module by name.
     os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (str(HERE), os.environ.get("PYTHONPATH", "")) if p)
     started = time.monotonic()
     with RayPool(workers=workers, address=address) as pool:
@@ -1068,4 +1067,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # Run as the module `bench_real`, not as `__main__`, so that the batch engine's workers import the functions
+    # they run by name (the script's folder is on their PYTHONPATH).
+    import bench_real
+
+    sys.exit(bench_real.main())
