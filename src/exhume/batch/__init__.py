@@ -103,7 +103,7 @@ def _run(
         "logs": str(options.logs.resolve()),
         "timeout": options.timeout,
     }
-    with ResultsFile(options.results) as results, RayPool(workers=options.workers, address=options.address) as pool:
+    with RayPool(workers=options.workers, address=options.address) as pool, ResultsFile(options.results) as results:
         for item, value in pool.map(
             run_item,
             todo,
