@@ -16,6 +16,7 @@ __all__ = [
     "EngineUnavailable",
     "ExhumeError",
     "ExitCode",
+    "HashMismatch",
     "IndexUnreachable",
     "InferenceError",
     "InputError",
@@ -128,6 +129,7 @@ class ProjectNotFound(ExhumeError):
         super().__init__(message, hint=hint)
         self.name = name
         self.index = index
+        self.offline = offline
 
 
 class IndexUnreachable(ExhumeError):
@@ -149,6 +151,19 @@ class BadRemoteFile(ExhumeError):
 
     def __init__(self, url: str, reason: str) -> None:
         super().__init__(f"cannot read {url} as a zip archive: {reason}")
+        self.url = url
+
+
+class HashMismatch(ExhumeError):
+    """A file's bytes do not have the hash its index page gives: a corrupted or substituted file."""
+
+    exit_code: ExitCode = ExitCode.UNSATISFIABLE
+
+    def __init__(self, url: str, algorithm: str, expected: str, actual: str) -> None:
+        super().__init__(
+            f"{url}: {algorithm} is {actual}, the index page says {expected}; not used",
+            hint="the file was corrupted on the way or changed on the index; run again, or ask the index's operator",
+        )
         self.url = url
 
 

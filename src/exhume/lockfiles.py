@@ -4,7 +4,10 @@ did not write unless forced."""
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -203,15 +206,37 @@ def check_writable(directory: Path, names: Sequence[str], *, force: bool) -> Non
 
 def write_outputs(directory: Path, outputs: Sequence[Output], *, force: bool) -> list[Path]:
     """Write each output into ``directory``; refuse (before writing anything) to replace a file exhume did
-    not write, unless ``force``."""
+    not write, unless ``force``. Every file is written in full beside its place first and only then renamed
+    into it, so a run stopped half-way (or a disk that fills up) leaves the old files or the new, never half a
+    file and no new file at all unless every one was written."""
     check_writable(directory, [o.name for o in outputs], force=force)
-    directory.mkdir(parents=True, exist_ok=True)
-    written = []
-    for output in outputs:
-        path = directory / output.name
-        try:
-            path.write_text(output.text, encoding="utf-8")
-        except OSError as exc:
-            raise InputError(f"{path}: cannot write: {exc.strerror or exc}") from exc
-        written.append(path)
-    return written
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(f"{directory}: cannot write: {exc.strerror or exc}") from exc
+    mode = 0o666 & ~_umask()
+    staged: list[tuple[str, Path]] = []
+    try:
+        for output in outputs:
+            path = directory / output.name
+            try:
+                fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{output.name}.", suffix=".tmp")
+                staged.append((tmp, path))
+                with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                    os.fchmod(handle.fileno(), mode)
+                    handle.write(output.text)
+            except OSError as exc:
+                raise InputError(f"{path}: cannot write: {exc.strerror or exc}") from exc
+        for tmp, path in staged:
+            os.replace(tmp, path)
+    finally:
+        for tmp, _ in staged:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+    return [path for _, path in staged]
+
+
+def _umask() -> int:
+    current = os.umask(0)
+    os.umask(current)
+    return current

@@ -652,7 +652,10 @@ def _build_tools_for(log_tail: str, have: Sequence[str]) -> list[str]:
 
 def _explained(exc: ResolutionError, inference: Inference) -> ResolutionError:
     """pip-compile's failure, with the constraints of ours that name the distributions it complains about,
-    most specific first (a pin before a range), and what to try."""
+    most specific first (a pin before a range), and what to try. A file the index served with the wrong hash
+    is not a conflict of versions: that failure stands as it is, with its own hint."""
+    if "Hash mismatch" in exc.tail:
+        return exc
     ours = []
     for constraint in _named_in(exc, (*inference.constraints, *inference.extra)):
         name = constraint.distribution

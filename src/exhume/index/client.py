@@ -17,7 +17,7 @@ import platformdirs
 import requests
 from packaging.utils import canonicalize_name
 
-from exhume.errors import BadRemoteFile, IndexUnreachable, ProjectNotFound
+from exhume.errors import BadRemoteFile, HashMismatch, IndexUnreachable, ProjectNotFound
 from exhume.index import transport
 from exhume.index.config import index_url
 from exhume.index.records import DistFile, Project, parse_project_html, parse_project_json
@@ -93,7 +93,8 @@ class IndexClient:
     def download(self, file: DistFile, limit: int) -> bytes | None:
         """The whole of a (small) file, or None when it is larger than ``limit`` bytes.
 
-        Raises :class:`IndexUnreachable` when the file cannot be fetched.
+        Raises :class:`IndexUnreachable` when the file cannot be fetched and :class:`HashMismatch` when its
+        bytes are not what the index page's hash says.
         """
         if file.size is not None and file.size > limit:
             return None
@@ -102,7 +103,10 @@ class IndexClient:
             if response.status_code != 200:
                 raise IndexUnreachable(file.url, f"HTTP {response.status_code}")
             body: bytes = response.content
-        return body if len(body) <= limit else None
+        if len(body) > limit:
+            return None
+        verify(file.url, body, file.hashes)
+        return body
 
     def metadata(self, file: DistFile) -> bytes:
         """The core metadata (METADATA) of a wheel: from the index's PEP 658 file when served, else read
@@ -110,6 +114,7 @@ class IndexClient:
         if file.core_metadata:
             response = transport.get(self.session, file.url + ".metadata")
             if response.status_code == 200:
+                verify(file.url + ".metadata", response.content, file.metadata_hashes)
                 return response.content
             log.debug("no PEP 658 metadata at %s (HTTP %d)", file.url, response.status_code)
         archive = self.open_zip(file)
@@ -199,6 +204,18 @@ class IndexClient:
             new_entry["last_modified"] = response.headers.get("Last-Modified")
         self._write_cache(canonical, new_entry)
         return _project_from_entry(new_entry, canonical)
+
+
+def verify(url: str, body: bytes, hashes: dict[str, str]) -> None:
+    """Check ``body`` against the strongest of ``hashes`` that hashlib knows (none given: nothing to check);
+    raises :class:`HashMismatch`."""
+    for algorithm in ("sha512", "sha384", "sha256", "sha224", "sha1", "md5"):
+        expected = hashes.get(algorithm)
+        if expected:
+            actual = hashlib.new(algorithm, body).hexdigest()
+            if actual != expected.lower():
+                raise HashMismatch(url, algorithm, expected, actual)
+            return
 
 
 def _project_from_entry(entry: dict[str, Any], canonical: str) -> Project:

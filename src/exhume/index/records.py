@@ -34,7 +34,8 @@ class DistFile:
     wheels only (sorted, from the compressed tag set of the filename). ``version`` is None where the filename
     gives no parseable version. ``upload_time`` is timezone-aware UTC, None where the index does not say (the
     HTML API never does). ``core_metadata`` is true when the index serves the file's METADATA separately
-    (PEP 658/714), at ``url + ".metadata"``.
+    (PEP 658/714), at ``url + ".metadata"``; ``metadata_hashes`` are that file's hashes where the index gives
+    them.
     """
 
     filename: str
@@ -51,6 +52,7 @@ class DistFile:
     size: int | None = None
     hashes: dict[str, str] = field(default_factory=dict, hash=False)
     core_metadata: bool = False
+    metadata_hashes: dict[str, str] = field(default_factory=dict, hash=False)
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict; :meth:`from_dict` reads it back."""
@@ -75,6 +77,8 @@ class DistFile:
             data["hashes"] = dict(sorted(self.hashes.items()))
         if self.core_metadata:
             data["core_metadata"] = True
+        if self.metadata_hashes:
+            data["metadata_hashes"] = dict(sorted(self.metadata_hashes.items()))
         return data
 
     @classmethod
@@ -98,6 +102,7 @@ class DistFile:
             size=data.get("size"),
             hashes=dict(data.get("hashes", {})),
             core_metadata=data.get("core_metadata", False),
+            metadata_hashes=dict(data.get("metadata_hashes", {})),
         )
 
 
@@ -171,7 +176,7 @@ def parse_project_html(text: str, page_url: str, name: str) -> Project:
                 "hashes": hashes,
                 "requires-python": attrs.get("data-requires-python"),
                 "yanked": yanked,
-                "core-metadata": metadata is not None and metadata != "false",
+                "core-metadata": _html_metadata(metadata),
             }
         )
     return Project(name=canonical, files=tuple(_dist_file(e, page_url, canonical) for e in entries))
@@ -220,7 +225,21 @@ def _dist_file(entry: Mapping[str, Any], page_url: str, project: str) -> DistFil
         size=size if isinstance(size, int) else None,
         hashes={str(k): str(v) for k, v in sorted((entry.get("hashes") or {}).items())},
         core_metadata=bool(metadata),
+        metadata_hashes=(
+            {str(k): str(v) for k, v in sorted(metadata.items()) if isinstance(v, str)}
+            if isinstance(metadata, dict)
+            else {}
+        ),
     )
+
+
+def _html_metadata(value: str | None) -> bool | dict[str, str]:
+    """PEP 714's ``data-core-metadata``: absent or "false" (none), "true", or "ALGO=DIGEST" (with its hash),
+    in the JSON API's form."""
+    if value is None or value == "false":
+        return False
+    algo, sep, digest = value.partition("=")
+    return {algo: digest} if sep and digest else True
 
 
 _NO_TAGS: tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]] = ((), (), ())

@@ -642,9 +642,9 @@ def infer(
             continue
         try:
             project = releases.project(use.name)
-        except ProjectNotFound:
+        except ProjectNotFound as exc:
             if use.imported:
-                reason = f"no project {use.name!r} on the index"
+                reason = exc.message if exc.offline else f"no project {use.name!r} on the index"
                 unresolved.append(_unresolved(scan, use.name, ", ".join(use.modules), reason))
             continue
         rels, support = _final_releases(project, platform)

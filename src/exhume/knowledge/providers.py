@@ -238,8 +238,9 @@ class ProviderSearch:
 
         With ``as_of`` only projects with a release by then count: code cannot have imported a later one.
         The project named like the module wins when it installs it; otherwise the one with the most releases
-        by that date (a maintained project over a namesake). Index failures count as "not found", never as an
-        error: the import then stays unresolved, as it would have without the search.
+        by that date (a maintained project over a namesake). A release whose files cannot be read counts as
+        "not found"; a page the index does not answer (after the transport's retries) raises
+        :class:`IndexUnreachable`: without it the answer could be a namesake's, or "nothing provides it".
         """
         top = module.split(".", 1)[0]
         memo_key = (top, as_of.date().isoformat() if as_of is not None else "")
@@ -265,9 +266,6 @@ class ProviderSearch:
         try:
             project = self.client.project(name)
         except ProjectNotFound:
-            return None
-        except IndexUnreachable as exc:
-            log.info("cannot read the page of %s: %s", name, exc)
             return None
         key = self._key(project)
         if key is None:

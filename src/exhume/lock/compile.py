@@ -28,7 +28,7 @@ from typing import Any
 from packaging.utils import canonicalize_name
 from packaging.version import Version
 
-from exhume.errors import ExhumeError, InterpreterNotFound, ResolutionError
+from exhume.errors import ExhumeError, InterpreterNotFound, ResolutionError, ToolSetupError
 from exhume.index import DistFile, IndexClient
 from exhume.lock.dateindex import DateFilteredIndex, ProjectSource, filter_project
 from exhume.marker import MARK_LINE
@@ -183,6 +183,12 @@ def _build_backend_floor(source: ProjectSource, as_of: datetime) -> tuple[dict[s
     return {name: floor}, f"{name}<={max(dated)}"
 
 
+def _uv_hint(tail: str) -> str:
+    if "Hash mismatch" in tail:
+        return "the index served a file whose hash is not the one its page gives; run again, or ask its operator"
+    return "check the network and the index-url in your pip configuration (or PIP_INDEX_URL)"
+
+
 def compile_lock(
     requirements_in: str,
     *,
@@ -272,6 +278,7 @@ def compile_lock(
             if uv is None or build_tools
             else f"uv does not support Python {python}: use --resolver pip-compile",
         )
+    uv_failure: ResolutionError | None = None
     if usable and uv is not None:
         try:
             lock_body = _uv_compile(
@@ -288,6 +295,7 @@ def compile_lock(
         except ResolutionError as exc:
             if resolver == "uv":
                 raise
+            uv_failure = exc
             log.info("uv could not resolve (%s); resolving with pip-compile", exc.tail[-300:])
         else:
             body, built = lock_body
@@ -302,14 +310,26 @@ def compile_lock(
         _write_inputs(work, requirements_in, constraints)
         with DateFilteredIndex(as_of, client=source, target=target, floors=floors) as view:
             # What old setup scripts need comes from the view: their own dependencies are of the date too.
-            tool_python = tool_env(
-                interpreter,
-                index=source.url,
-                root=root,
-                build_tools=build_tools,
-                build_index=view.url,
-                build_key=f"{as_of.isoformat()} {source.url}",
-            )
+            try:
+                tool_python = tool_env(
+                    interpreter,
+                    index=source.url,
+                    root=root,
+                    build_tools=build_tools,
+                    build_index=view.url,
+                    build_key=f"{as_of.isoformat()} {source.url}",
+                )
+            except ToolSetupError as exc:
+                if uv_failure is None:
+                    raise
+                # The fallback never ran: uv's failure is the one that says what went wrong.
+                first = exc.message.splitlines()[0]
+                raise ResolutionError(
+                    f"uv could not resolve the requirements, and pip-compile, tried next, could not be set up "
+                    f"({first}); uv said:",
+                    tail=uv_failure.tail,
+                    hint=_uv_hint(uv_failure.tail),
+                ) from exc
             argv = [
                 str(tool_python),
                 "-m",
