@@ -48,6 +48,7 @@ demo: install
 bench: install
 	$(BIN)/python benchmarks/scan_bench.py --write BENCHMARKS.md
 	$(BIN)/python benchmarks/pipeline_bench.py --write BENCHMARKS.md
+	$(BIN)/python benchmarks/hostile_bench.py --write BENCHMARKS.md
 
 # The real-code benchmark (issue 6): a seeded sample of HG2.9K gists and the paper repositories in
 # benchmarks/real/papers.toml, fetched into a cache folder outside the repository; slow (hours on 2 cores).

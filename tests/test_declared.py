@@ -825,7 +825,8 @@ TREE_CASES = [
                 "scipy | scipy<1.2 | requirements | constraints.txt:1",
                 "tqdm | tqdm | requirements | requirements.txt:5",
             ],
-            "warnings": ["requirements.txt:4"],
+            # The cycle (base/common.txt includes requirements.txt again) and the missing file.
+            "warnings": ["base/common.txt:2", "requirements.txt:4"],
         },
         id="tree__includes_nested_cycle_constraint_missing",
     ),
@@ -839,7 +840,7 @@ TREE_CASES = [
                 "tqdm | tqdm | requirements | requirements.txt:5",
                 "pytest | pytest==3.6.0 | requirements | requirements-dev.txt:2 | [dev]",
             ],
-            "warnings": ["requirements.txt:4"],
+            "warnings": ["base/common.txt:2", "requirements.txt:4"],
         },
         id="tree__dev_file_includes_runtime_file",
     ),

@@ -126,12 +126,38 @@ def read_notebook(relpath: str, data: bytes) -> FileFacts:
     if cells is None:
         facts.warnings.append(_warning("not a notebook: no cells", relpath))
         return facts
+    facts.warnings.extend(_shape_warnings(raw, notebook, relpath))
     if not _is_python(metadata):
         return facts
     facts.python.extend(metadata_evidence(metadata, relpath))
     _read_cells(relpath, cells, facts)
     _read_markdown(relpath, notebook, facts)
     return facts
+
+
+#: The nbformat major versions whose layout this reader knows.
+KNOWN_NBFORMATS = (3, 4)
+
+
+def _shape_warnings(raw: dict[str, Any], notebook: dict[str, Any], relpath: str) -> list[ScanWarning]:
+    """What is read on a best guess: an nbformat version no reader knows, entries of the cell list that are
+    not cells, code whose source is not text (each at its cell)."""
+    found: list[ScanWarning] = []
+    version = raw.get("nbformat")
+    if version is not None and version not in KNOWN_NBFORMATS:
+        found.append(_warning(f"nbformat {version!r} is not a version exhume knows (3, 4); read as 4", relpath))
+    cells = notebook.get("cells")
+    for index, cell in enumerate(cells if isinstance(cells, list) else ()):
+        where = Location(path=relpath, cell=index)
+        if not isinstance(cell, dict):
+            message = f"cell {index} is not a cell object ({type(cell).__name__}); skipped"
+            found.append(ScanWarning(code=WarningCode.NOTEBOOK, message=message, location=where))
+            continue
+        source = cell.get("source", cell.get("input", ""))
+        if not isinstance(source, str) and not (isinstance(source, list) and all(isinstance(v, str) for v in source)):
+            message = f"cell {index}: the source is not text ({type(source).__name__}); read as empty"
+            found.append(ScanWarning(code=WarningCode.NOTEBOOK, message=message, location=where))
+    return found
 
 
 def _read_markdown(relpath: str, notebook: dict[str, Any], facts: FileFacts) -> None:

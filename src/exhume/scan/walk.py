@@ -144,6 +144,9 @@ def walk(root: Path, *, is_declaration: Callable[[str], bool]) -> WalkResult:
                 subdirs.append((path, child_rel))
                 continue
             if not stat.S_ISREG(st_mode):
+                # A FIFO, socket or device named like a source would block or never end if read.
+                if entry.name.endswith((".py", ".pyw", ".ipynb")) or is_declaration(entry.name):
+                    warn(WarningCode.UNREADABLE, f"not a regular file ({_special_kind(st_mode)}); not read", child_rel)
                 continue
             kind = _kind_of(entry.name, child_rel, path, is_declaration)
             if kind is None:
@@ -166,6 +169,16 @@ def walk(root: Path, *, is_declaration: Callable[[str], bool]) -> WalkResult:
     visit(root, "")
     files.sort(key=lambda f: f.relpath)
     return WalkResult(files=files, warnings=warnings, module_dirs=module_dirs)
+
+
+def _special_kind(mode: int) -> str:
+    if stat.S_ISFIFO(mode):
+        return "a named pipe"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    return "not a file"
 
 
 def _kind_of(name: str, rel: str, path: Path, is_declaration: Callable[[str], bool]) -> FileKind | None:

@@ -244,8 +244,8 @@ class Context:
     ) -> FileFacts:
         """Read the file ``ref`` names with ``reader``, once per chain of includes.
 
-        Missing files and files outside the tree become a warning at ``location``; a file already being read
-        higher up the chain is skipped quietly (an include cycle).
+        Missing files and files outside the tree become a warning at ``location``; so does a file already
+        being read higher up the chain (an include cycle), which is not read again.
         """
         facts = FileFacts()
         target = self.resolve(from_relpath, ref)
@@ -253,7 +253,9 @@ class Context:
             facts.warnings.append(warning(f"included file {ref!r} not found inside the repository", location))
             return facts
         if target in self.active:
-            logger.debug("include cycle at %s -> %s", from_relpath, target)
+            facts.warnings.append(
+                warning(f"include cycle: {target} is already being read higher up the chain; not read again", location)
+            )
             return facts
         path = self.root / target
         try:

@@ -214,6 +214,10 @@ def read(ctx: Context, relpath: str, text: str) -> FileFacts:
             location = Location(path=relpath, line=item.start_mark.line + 1)
             if isinstance(item, yaml.ScalarNode):
                 read_spec(str(item.value), source=SOURCE, location=location, facts=facts, python_source=SOURCE)
+            elif isinstance(item, yaml.SequenceNode):
+                # Only through an alias or a stray bracket: not a spec, and never expanded (an alias bomb stays
+                # a few nodes).
+                facts.warnings.append(warning("a dependencies entry is a list, not a package spec; skipped", location))
             elif isinstance(item, yaml.MappingNode):
                 for sub_key, sub_value in item.value:
                     if not (isinstance(sub_key, yaml.ScalarNode) and sub_key.value == "pip"):
