@@ -219,6 +219,22 @@ def _cmd_audit(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     return ExitCode.OK
 
 
+def _cmd_check(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
+    from exhume.check import LOCK_NAME, check, failed
+    from exhume.check.report import render_json, render_junit, render_text
+    from exhume.index import IndexClient
+
+    root = Path(args.path)
+    if not root.is_dir():
+        raise InputError(f"{root}: no such folder")
+    lock = Path(args.lock) if args.lock else None
+    results = check(root, lock=lock, client=None if args.offline else IndexClient())
+    name = str(lock) if lock is not None else LOCK_NAME
+    render = {"json": render_json, "junit": render_junit}.get(args.format, render_text)
+    _write_output(render(results, lock=name), args.output, stdout)
+    return ExitCode.STALE if failed(results) else ExitCode.OK
+
+
 def _cmd_batch(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     import json
 
@@ -479,6 +495,20 @@ def build_parser() -> argparse.ArgumentParser:
         help="exit 7 when a finding of this severity or worse is found (for CI); default: always exit 0",
     )
     audit.set_defaults(handler=_cmd_audit)
+
+    check = sub.add_parser(
+        "check",
+        help="does the committed requirements.lock still fit the code? (for CI and pre-commit)",
+        description="Check the lock against the code: every import pinned, every name used present in the pinned "
+        "release, the lock's Python allowed by the code's syntax, every hash still on the index. Exit 0 when it "
+        "fits, 9 when it does not.",
+    )
+    check.add_argument("path", nargs="?", default=".", help="the repository folder (default: .)")
+    check.add_argument("--lock", help="the lock file (default: PATH/requirements.lock)")
+    check.add_argument("--offline", action="store_true", help="do not ask the index (the hashes check is skipped)")
+    check.add_argument("--format", choices=("text", "json", "junit"), default="text")
+    check.add_argument("-o", "--output", help="write the report to this file instead of standard output")
+    check.set_defaults(handler=_cmd_check)
 
     batch = sub.add_parser(
         "batch",

@@ -53,6 +53,7 @@ class ExitCode(enum.IntEnum):
     SMOKE = 6  # build: smoke tests failed with environment errors after the last repair round
     FINDINGS = 7  # audit --fail-on: a finding of that severity or worse
     ITEMS = 8  # batch: at least one item did not succeed (its record says why)
+    STALE = 9  # check: the committed lock no longer fits the code
     INTERRUPTED = 130  # Ctrl-C, as shells report SIGINT
 
 
