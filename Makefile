@@ -39,7 +39,9 @@ test: lint typecheck
 	if [ "$$started" = 1 ] && [ -n "$$host" ]; then trap 'scripts/engine.sh down' EXIT; fi; \
 	if [ -n "$$host" ]; then export DOCKER_HOST="$$host"; $(BIN)/python scripts/base_image.py $(BASE_PYTHONS); fi; \
 	browser="$$(scripts/browser.sh)"; if [ -n "$$browser" ]; then export EXHUME_CHROMIUM="$$browser"; fi; \
-	$(BIN)/python -m pytest -q -n 2 $(PYTEST_ARGS)
+	status=0; $(BIN)/python -m pytest -q -n 2 $(PYTEST_ARGS) || status=$$?; \
+	if [ -n "$$host" ]; then scripts/engine.sh prune-tests || true; fi; \
+	exit $$status
 
 # The main job end to end on the bundled TF1 example: lock, Dockerfile, image build, smoke test.
 demo: install

@@ -9,6 +9,9 @@
 #                             Not root and no engine: a message, exit 0, nothing on stdout.
 #   scripts/engine.sh down    stop the dockerd this script started (found by its pid file); nothing else.
 #   scripts/engine.sh status  print the DOCKER_HOST and the engine version; exit 3 when it is not running.
+#   scripts/engine.sh prune-tests
+#                             remove the images the tests tagged exhume-test/* and the dangling ones they left
+#                             (the engine at DOCKER_HOST, else this script's); the stand-in base images stay.
 #
 # Typical use:  DOCKER_HOST="$(scripts/engine.sh up)" && export DOCKER_HOST
 #
@@ -165,12 +168,24 @@ status() {
     return 3
 }
 
+prune_tests() {
+    local host="${DOCKER_HOST:-$HOST}" images
+    images="$(docker --host "$host" images --format '{{.Repository}}:{{.Tag}}' | grep '^exhume-test/' || true)"
+    if [ -n "$images" ]; then
+        # shellcheck disable=SC2086 # one image name per word
+        docker --host "$host" rmi -f $images >/dev/null
+    fi
+    docker --host "$host" image prune -f >/dev/null
+    say "removed $(printf '%s' "$images" | grep -c . || true) test images and the dangling ones"
+}
+
 case "${1:-}" in
 up) up ;;
 down) down ;;
 status) status ;;
+prune-tests) prune_tests ;;
 *)
-    echo "usage: $0 {up|down|status}" >&2
+    echo "usage: $0 {up|down|status|prune-tests}" >&2
     exit 2
     ;;
 esac
