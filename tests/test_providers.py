@@ -78,6 +78,18 @@ def test_inference_uses_the_found_project(tmp_path: Path, search: ProviderSearch
 
 
 @pytest.mark.network
+def test_a_namesake_that_installs_something_else_is_not_locked(tmp_path: Path, search: ProviderSearch) -> None:
+    """``import Image`` (PIL's old top-level module) is not the ``image`` project, which installs ``image``:
+    the import stays unresolved, with the reason, rather than locking the wrong code."""
+    (tmp_path / "thumb.py").write_text("import Image\n\nim = Image.open('in.png')\n")
+    result = infer(scan(tmp_path), releases=IndexClient(), as_of=AS_OF, providers=search, available={"2.7"})
+    assert "image" not in {c.distribution for c in result.constraints}
+    [unresolved] = result.unresolved
+    assert unresolved.module == "Image"
+    assert unresolved.reason.startswith("no project on the index installs Image: the one named image installs image")
+
+
+@pytest.mark.network
 def test_modules_of_a_later_split_go_to_the_project_of_the_date(tmp_path: Path) -> None:
     """Airflow 3 (2025) split apache-airflow-core off, and the import map, made from today's wheels, gives it
     airflow.hooks.*; code of 2018 imported them from apache-airflow, which provides its airflow package."""

@@ -40,7 +40,7 @@ from exhume.infer import solve
 from exhume.knowledge import breakages as breakage_table
 from exhume.knowledge.data import read_toml
 from exhume.knowledge.ondemand import NameAnswer
-from exhume.knowledge.providers import Provider
+from exhume.knowledge.providers import Provider, ReleaseModules
 from exhume.knowledge.pythons import PYTHON_RELEASES, PYTHONS, Support, current_python, python_support
 from exhume.model import (
     Constraint,
@@ -89,6 +89,8 @@ class ProviderFinder(Protocol):
     (:class:`exhume.knowledge.providers.ProviderSearch`)."""
 
     def find(self, module: str, *, as_of: datetime | None = None) -> Provider | None: ...
+
+    def modules(self, name: str) -> ReleaseModules | None: ...
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -635,6 +637,12 @@ def infer(
             if found is not None and canonicalize_name(found.distribution) != use.name:
                 log.info("%s: %s", use.modules[0], found.reason())
                 use = replace(use, name=canonicalize_name(found.distribution))
+            elif found is None and (other := _installs_other(providers, use)) is not None:
+                # The namesake is on the index but installs something else (``import Image`` is not the
+                # ``image`` project): locking it would install the wrong code, maybe a squatter's.
+                if use.imported:
+                    unresolved.append(_unresolved(scan, use.name, ", ".join(use.modules), other))
+                continue
         platform_only = _host_only(use) or _platform_only(use.name)
         if platform_only is not None:
             if use.imported:
@@ -961,6 +969,23 @@ def _needed_distributions(scan: ScanResult) -> list[DistributionUse]:
         elif any(r.source in _STRONG_SOURCES and r.extra is None for r in d.declared) and d.name != "python":
             merged[d.name] = d
     return [u for name, u in sorted(merged.items()) if not (u.imported and u.optional and not u.declared)]
+
+
+def _installs_other(providers: ProviderFinder, use: DistributionUse) -> str | None:
+    """Why the project named like the module cannot be its provider, when what it installs is known and the
+    module is not among it; None when it may be (or nothing could be read)."""
+    top = use.modules[0].split(".", 1)[0]
+    installed = providers.modules(use.name)
+    if installed is None or not installed.modules:
+        return None
+    tops = sorted({m.split(".", 1)[0] for m in installed.modules})
+    if top in tops:
+        return None
+    shown = ", ".join(tops[:4]) + (", ..." if len(tops) > 4 else "")
+    return (
+        f"no project on the index installs {top}: the one named {use.name} installs {shown} "
+        f"({installed.file or 'its release'})"
+    )
 
 
 def _guessed(scan: ScanResult, use: DistributionUse) -> bool:
