@@ -155,6 +155,7 @@ def _build_options(args: argparse.Namespace) -> Any:
         smoke_cmd=getattr(args, "smoke_cmd", None),
         max_repairs=getattr(args, "max_repairs", 3),
         engine=getattr(args, "engine", None),
+        apptainer=getattr(args, "apptainer", False) or getattr(args, "container_format", "docker") == "apptainer",
     )
 
 
@@ -460,6 +461,13 @@ def build_parser() -> argparse.ArgumentParser:
     dockerfile = sub.add_parser("dockerfile", help="lock, then write a Dockerfile and .dockerignore")
     _add_lock_arguments(dockerfile)
     _add_image_arguments(dockerfile)
+    dockerfile.add_argument(
+        "--format",
+        dest="container_format",
+        choices=("docker", "apptainer"),
+        default="docker",
+        help="apptainer: also an Apptainer.def carrying over the Dockerfile's steps (for HPC clusters)",
+    )
     dockerfile.set_defaults(handler=_cmd_dockerfile)
 
     build = sub.add_parser("build", help="lock, write the Dockerfile, build the image and smoke-test it")
@@ -470,6 +478,7 @@ def build_parser() -> argparse.ArgumentParser:
     build.add_argument("--max-repairs", type=int, default=3, help="repair rounds at most (default 3)")
     build.add_argument("--engine", choices=("docker", "venv"), help="default: docker if it answers, else venv")
     build.add_argument("--format", choices=("text", "json", "junit"), default="text")
+    build.add_argument("--apptainer", action="store_true", help="also write an Apptainer.def beside the Dockerfile")
     build.add_argument("--report", help="write the report to this file instead of standard output")
     build.add_argument("-q", "--quiet", action="store_true", help="no build log on standard error")
     build.set_defaults(handler=_cmd_build)

@@ -17,6 +17,7 @@ from pathlib import Path
 from packaging.utils import canonicalize_name
 from packaging.version import Version
 
+from exhume.emit.apptainer import APPTAINER_NAME, render_apptainer
 from exhume.emit.dockerfile import DockerfileSpec, EmittedFiles, archive_build_args, render_dockerfile
 from exhume.engines.engine import Engine, choose_engine
 from exhume.engines.repair import propose_repairs, repairs_for_build_log
@@ -44,6 +45,8 @@ class BuildOptions:
     smoke_cmd: str | None = None
     max_repairs: int = 3
     engine: str | None = None
+    #: Also write an Apptainer definition file carrying over the Dockerfile's steps.
+    apptainer: bool = False
 
 
 def _emit(
@@ -66,16 +69,24 @@ def _emit(
 
 
 def dockerfile_repository(path: str, options: BuildOptions) -> tuple[LockOutcome, EmittedFiles, list[Path]]:
-    """Lock the repository and write its Dockerfile and .dockerignore beside the lock."""
+    """Lock the repository and write its Dockerfile and .dockerignore (and with ``options.apptainer`` its
+    Apptainer definition) beside the lock."""
     outcome = lock_repository(path, options.lock)
     emitted = _emit(outcome, options, system=(), compiler=None)
     root = Path(path)
-    written = write_outputs(
-        root,
-        [Output(name="Dockerfile", text=emitted.dockerfile), Output(name=".dockerignore", text=emitted.dockerignore)],
-        force=options.lock.force,
-    )
+    written = write_outputs(root, _container_files(emitted, options), force=options.lock.force)
     return outcome, emitted, written
+
+
+def _container_files(emitted: EmittedFiles, options: BuildOptions) -> list[Output]:
+    """The Dockerfile, its .dockerignore and, when asked, the Apptainer definition made from it."""
+    files = [
+        Output(name="Dockerfile", text=emitted.dockerfile),
+        Output(name=".dockerignore", text=emitted.dockerignore),
+    ]
+    if options.apptainer:
+        files.append(Output(name=APPTAINER_NAME, text=render_apptainer(emitted.dockerfile)))
+    return files
 
 
 def _default_tag(path: str) -> str:
@@ -143,14 +154,7 @@ def build_repository(
         # The engine builds from the repository folder, so each round's files are written before its build.
         outcome = write_lock(session, lock_options, planned, force=lock_options.force or number > 1)
         emitted = _emit(outcome, options, system=system, compiler=compiler)
-        written = write_outputs(
-            root,
-            [
-                Output(name="Dockerfile", text=emitted.dockerfile),
-                Output(name=".dockerignore", text=emitted.dockerignore),
-            ],
-            force=lock_options.force or number > 1,
-        )
+        written = write_outputs(root, _container_files(emitted, options), force=lock_options.force or number > 1)
         files = sorted({*(str(p) for p in outcome.written), *(str(p) for p in written)})
         pinned: dict[str, Version] = {canonicalize_name(p.name): Version(str(p.version)) for p in outcome.lock.pins}
         pins = tuple((p.name, str(p.version)) for p in outcome.lock.pins)
