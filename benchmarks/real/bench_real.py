@@ -997,6 +997,10 @@ def report(seed: int, size: int, write: Path | None, measured: str | None = None
             or f"Measured with exhume at commit {head or '?'} plus the working tree of the day (other work was "
             "landing while it ran); 2 items at a time on a shared 2-core machine.",
             "",
+            "Each (item, method) pair is one task on exhume's batch engine (`exhume.batch.cluster.RayPool`, the Ray "
+            "pool `exhume batch` runs on: a local Ray of `--workers` CPUs, or a cluster with `--address`), its "
+            "record appended to the results file as it ends, so a stopped run resumes where it was.",
+            "",
             "exhume runs as `exhume build ITEM --engine venv --allow-unresolved` (the venv engine: a virtualenv of the "
             "inferred Python from /root/.pyenv with the hashed lock, smoke checks and up to 3 repair rounds; the "
             "Docker engine was not used). Gists have no dates of their own, so exhume gets `--as-of "
