@@ -64,6 +64,15 @@ def test_a_project_first_uploaded_after_the_date_is_not_taken(search: ProviderSe
 
 
 @pytest.mark.network
+def test_a_project_whose_files_have_no_upload_time_is_not_taken(search: ProviderSearch) -> None:
+    """The ``api`` project's one file (api-0.0.7.tar.gz) has no upload time on the index: it cannot be shown
+    to predate the code, and the lock's date-filtered view drops it, so it is no provider (HG2.9K gist
+    4aed548e606f11971f5a failed at the lock before)."""
+    assert search.find("api", as_of=AS_OF) is None
+    assert search.find("api") is not None
+
+
+@pytest.mark.network
 def test_inference_uses_the_found_project(tmp_path: Path, search: ProviderSearch) -> None:
     (tmp_path / "dns.py").write_text("import clouddns\n\nconn = clouddns.connection.Connection('u', 'k')\n")
     client = IndexClient()

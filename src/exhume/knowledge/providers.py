@@ -224,6 +224,10 @@ def _cache_dir() -> Path:
     return default_cache_dir().parent / "providers"
 
 
+def _uploaded_by(moment: datetime | None, as_of: datetime) -> bool:
+    return moment is not None and moment <= as_of
+
+
 class ProviderSearch:
     """Finds the project that installs a module, through ``client`` (an :class:`exhume.index.IndexClient`)."""
 
@@ -252,7 +256,9 @@ class ProviderSearch:
             if installed is None or top not in {m.split(".", 1)[0] for m in installed.modules}:
                 continue
             project = self.client.project(name)
-            dated = [v for v in project.versions() if as_of is None or (project.upload_time(v) or as_of) <= as_of]
+            # A release with no upload time cannot be shown to predate the code, and the lock's date-filtered
+            # view drops it: it does not count here either.
+            dated = [v for v in project.versions() if as_of is None or _uploaded_by(project.upload_time(v), as_of)]
             if not dated:
                 continue
             provider = Provider(module=top, distribution=name, version=installed.version, file=installed.file)
