@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import subprocess
 import sys
 import tempfile
@@ -20,6 +19,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
 from hostile import CASES, COMMANDS, Run, build, run_command  # noqa: E402
+from sections import write_section  # noqa: E402
 
 START = "<!-- hostile-bench:start -->"
 END = "<!-- hostile-bench:end -->"
@@ -72,16 +72,6 @@ def render(runs: list[tuple[str, Run]], *, commit: str) -> str:
     return "\n".join(lines)
 
 
-def write_section(path: Path, section: str) -> None:
-    text = path.read_text(encoding="utf-8") if path.exists() else "# exhume benchmarks\n"
-    pattern = re.compile(re.escape(START) + r".*?" + re.escape(END) + r"\n?", re.DOTALL)
-    if pattern.search(text):
-        text = pattern.sub(lambda _: section, text, count=1)
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
-    path.write_text(text, encoding="utf-8")
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--write", type=Path, help="update the hostile-bench section of this Markdown file")
@@ -92,7 +82,7 @@ def main(argv: list[str] | None = None) -> int:
     section = render(measure(), commit=commit or "?")
     print(section)
     if args.write:
-        write_section(args.write, section)
+        write_section(args.write, section, start=START, end=END)
     return 0
 
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import re
 import shutil
 import subprocess
 import sys
@@ -26,10 +25,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from gen_tree import PY2_FOLDER, TreeStats, ensure_tree
+from sections import write_section
 
 START = "<!-- scan-bench:start -->"
 END = "<!-- scan-bench:end -->"
-TITLE = "# exhume benchmarks\n"
 
 
 @dataclass(frozen=True)
@@ -223,17 +222,6 @@ def render(
     return "\n".join(lines) + "\n"
 
 
-def write_section(path: Path, section: str) -> None:
-    """Replace the text between the markers in ``path`` (created with a title if missing) with ``section``."""
-    text = path.read_text(encoding="utf-8") if path.exists() else TITLE
-    pattern = re.compile(re.escape(START) + r".*?" + re.escape(END) + r"\n?", re.DOTALL)
-    if pattern.search(text):
-        text = pattern.sub(lambda _: section, text, count=1)
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
-    path.write_text(text, encoding="utf-8")
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Time exhume scan and pipreqs on a generated tree.")
     parser.add_argument("--write", type=Path, help="update the scan-bench section of this Markdown file")
@@ -294,7 +282,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(section)
     if args.write:
-        write_section(args.write, section)
+        write_section(args.write, section, start=START, end=END)
         print(f"wrote {args.write}", file=sys.stderr)
     return 0 if all(r.status == 0 for r in exhume_runs) else 1
 
