@@ -188,7 +188,12 @@ def test_log_names_are_safe_and_distinct() -> None:
 def test_summary_reads_only_this_runs_reports(tmp_path: Path) -> None:
     report = {
         "lock": {"python": "3.6", "pins": [{"name": "numpy"}, {"name": "tensorflow"}]},
-        "inference": {"unresolved": [{"module": "bpy.types"}, {"module": "bpy"}, {"module": "objc"}]},
+        "inference": {
+            "unresolved": [
+                {"module": m, "reason": "no project provides it", "locations": [{"path": "a.py", "line": 1}]}
+                for m in ("bpy.types", "bpy", "objc")
+            ]
+        },
     }
     (tmp_path / "exhume-report.json").write_text(json.dumps(report), encoding="utf-8")
     stdout = tmp_path / "a.out"

@@ -118,7 +118,8 @@ def test_check_accepts_imports_the_report_calls_unresolved(tmp_path: Path) -> No
     (repo / "addon.py").write_text("import bpy\n\nbpy.ops.mesh.primitive_cube_add()\n", encoding="utf-8")
     (repo / "requirements.lock").write_text(_lock(), encoding="utf-8")
     assert _run("check", str(repo), "--offline")[0] == ExitCode.STALE
-    report = {"inference": {"unresolved": [{"module": "bpy", "reason": "Blender's own module"}]}, "lock": None}
+    unresolved = {"module": "bpy", "reason": "Blender's own module", "locations": [{"path": "addon.py", "line": 1}]}
+    report = {"inference": {"unresolved": [unresolved]}, "lock": None}
     (repo / "exhume-report.json").write_text(json.dumps(report), encoding="utf-8")
     code, out, _ = _run("check", str(repo), "--offline")
     assert code == ExitCode.OK, out

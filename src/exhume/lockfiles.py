@@ -20,7 +20,7 @@ from exhume import __version__
 from exhume.errors import InputError
 from exhume.index import Project
 from exhume.marker import HEAD_CHARS, MARK_LINE, written_by_exhume
-from exhume.model import BuildRequirement, Inference, LockResult, Output
+from exhume.model import BuildRequirement, Inference, LockResult, Output, Unresolved
 
 __all__ = [
     "Output",
@@ -29,6 +29,7 @@ __all__ = [
     "render_pylock",
     "render_report",
     "render_requirements_in",
+    "report_unresolved",
     "write_outputs",
 ]
 
@@ -91,6 +92,15 @@ def render_report(
     if build_requirements:
         data["build_requirements"] = [n.to_dict() for n in build_requirements]
     return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def report_unresolved(report: Any) -> tuple[Unresolved, ...]:
+    """The imports an exhume-report.json (already parsed) says the lock left unresolved; none when it is not a
+    report of that shape."""
+    try:
+        return tuple(Unresolved.from_dict(u) for u in report["inference"]["unresolved"])
+    except (KeyError, TypeError, ValueError, AttributeError):
+        return ()
 
 
 def render_pylock(lock: LockResult, projects: Mapping[NormalizedName, Project]) -> str:

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from exhume.errors import ExitCode
+from exhume.lockfiles import report_unresolved
 from exhume.model.batch import BatchItem, BatchResult, ItemOutcome
 
 __all__ = ["COMMANDS", "classify", "item_argv", "log_name", "run_item", "summarise"]
@@ -154,11 +155,10 @@ def summarise(command: str, item: BatchItem, stdout: Path, *, since: float) -> d
         data = _json_since(report, since)
         if isinstance(data, dict):
             lock = data.get("lock") or {}
-            inference = data.get("inference") or {}
             if lock:
                 summary["python"] = lock.get("python")
                 summary["pins"] = len(lock.get("pins", ()))
-            unresolved = sorted({str(u.get("module", "")).split(".")[0] for u in inference.get("unresolved", ())})
+            unresolved = sorted({u.module.split(".")[0] for u in report_unresolved(data)})
             if unresolved:
                 summary["unresolved"] = unresolved
     if command == "build":
