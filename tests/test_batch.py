@@ -179,6 +179,14 @@ def test_argv_json_reports_and_item_options_last() -> None:
     assert item_argv(item, "scan", [])[5:] == ["--as-of", "2018-01-01"]
 
 
+def test_cli_offers_the_commands_a_batch_runs() -> None:
+    """The CLI keeps its own copy of the names, so that parsing arguments does not import the batch stage."""
+    from exhume import cli
+    from exhume.batch.task import COMMANDS
+
+    assert cli.COMMAND_NAMES == COMMANDS
+
+
 def test_log_names_are_safe_and_distinct() -> None:
     names = {log_name(i) for i in ("a/b", "a_b", "a b", "../../etc", "")}
     assert len(names) == 5
