@@ -912,11 +912,24 @@ def measure(item: Item, method: str, root: str) -> dict[str, Any]:
         work = materialise(item, method, Path(root))
         record = method_exhume(item, work) if method == "exhume" else method_pipreqs(item, work, Path(root))
     except Exception as exc:
-        record = {"lock_ok": False, "built": False, "lock_cause": "harness error", "lock_error": repr(exc)}
+        record = harness_error(item, method, exc)
     record.update(id=item.id, method=method, suite=item.suite)
     if item.truth:
         record["truth_match"] = truth_match(item.truth, record.get("python"), record.get("pins", {}))
     return record
+
+
+def harness_error(item: Item, method: str, error: BaseException) -> dict[str, Any]:
+    """The record of a measurement the harness itself failed (in the worker, or a task the pool lost)."""
+    return {
+        "lock_ok": False,
+        "built": False,
+        "lock_cause": "harness error",
+        "lock_error": repr(error),
+        "id": item.id,
+        "method": method,
+        "suite": item.suite,
+    }
 
 
 def run_suite(
@@ -955,19 +968,7 @@ def run_suite(
             limit=lambda job: job[0].timeout + 2 * RUN_TIMEOUT,
             deadline=deadline,
         ):
-            record = (
-                value
-                if isinstance(value, dict)
-                else {
-                    "lock_ok": False,
-                    "built": False,
-                    "lock_cause": "harness error",
-                    "lock_error": repr(value),
-                    "id": item.id,
-                    "method": method,
-                    "suite": item.suite,
-                }
-            )
+            record = value if isinstance(value, dict) else harness_error(item, method, value)
             with results.open("a", encoding="utf-8") as handle:
                 handle.write(json.dumps(record, sort_keys=True) + "\n")
             verdict = record.get("run", {}).get("outcome", "-")
