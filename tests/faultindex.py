@@ -71,6 +71,11 @@ class Release:
     requires_python: str | None = None
 
 
+def wheel_name(project: str, version: str) -> str:
+    """The file name of the one wheel a release has here."""
+    return f"{project.replace('-', '_')}-{version}-py3-none-any.whl"
+
+
 def make_wheel(project: str, release: Release) -> tuple[str, bytes, bytes]:
     """A wheel's file name, its bytes and its METADATA, built in memory."""
     module = project.replace("-", "_")
@@ -98,7 +103,7 @@ def make_wheel(project: str, release: Release) -> tuple[str, bytes, bytes]:
         for name, data in members.items():
             info = zipfile.ZipInfo(name, date_time=(2020, 1, 1, 0, 0, 0))
             archive.writestr(info, data)
-    return f"{module}-{release.version}-py3-none-any.whl", buffer.getvalue(), metadata
+    return wheel_name(project, release.version), buffer.getvalue(), metadata
 
 
 @dataclass
@@ -160,7 +165,7 @@ class FaultIndex:
             return list(self._state.etags_served)
 
     def file_path(self, project: str, version: str) -> str:
-        return f"/files/{make_wheel(project, Release(version))[0]}"
+        return f"/files/{wheel_name(project, version)}"
 
     def _render(self) -> None:
         with self._state.lock:
