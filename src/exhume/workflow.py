@@ -25,7 +25,13 @@ from exhume.infer import ReleaseSource, api_with, build_requirement, infer
 from exhume.knowledge.ondemand import NameReader
 from exhume.knowledge.providers import ProviderSearch
 from exhume.lock import buildneeds
-from exhume.lock.compile import BUILD_CONSTRAINTS_NAME, BUILD_REQUIREMENTS_NAME, CONSTRAINTS_NAME, compile_lock
+from exhume.lock.compile import (
+    BUILD_CONSTRAINTS_NAME,
+    BUILD_REQUIREMENTS_NAME,
+    CONSTRAINTS_NAME,
+    HASH_MISMATCH,
+    compile_lock,
+)
 from exhume.lockfiles import (
     check_writable,
     remove_stale,
@@ -654,7 +660,7 @@ def _explained(exc: ResolutionError, inference: Inference) -> ResolutionError:
     """pip-compile's failure, with the constraints of ours that name the distributions it complains about,
     most specific first (a pin before a range), and what to try. A file the index served with the wrong hash
     is not a conflict of versions: that failure stands as it is, with its own hint."""
-    if "Hash mismatch" in exc.tail:
+    if HASH_MISMATCH in exc.tail:
         return exc
     ours = []
     for constraint in _named_in(exc, (*inference.constraints, *inference.extra)):

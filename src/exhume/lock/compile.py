@@ -42,6 +42,7 @@ __all__ = [
     "BUILD_REQUIREMENTS_NAME",
     "CACHE_FORMAT",
     "CONSTRAINTS_NAME",
+    "HASH_MISMATCH",
     "LockResult",
     "Pin",
     "compile_lock",
@@ -196,8 +197,12 @@ def _build_backend_floor(source: ProjectSource, as_of: datetime) -> tuple[dict[s
     return {name: floor}, f"{name}<={max(dated)}"
 
 
+#: What uv says when a file (or its PEP 658 metadata) does not have the hash the index page gives.
+HASH_MISMATCH = "Hash mismatch"
+
+
 def _uv_hint(tail: str) -> str:
-    if "Hash mismatch" in tail:
+    if HASH_MISMATCH in tail:
         return "the index served a file whose hash is not the one its page gives; run again, or ask its operator"
     return "check the network and the index-url in your pip configuration (or PIP_INDEX_URL)"
 
