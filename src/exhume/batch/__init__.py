@@ -7,7 +7,6 @@ or a cluster (:mod:`.cluster`), from a batch list, into a JSON Lines results fil
 from __future__ import annotations
 
 import socket
-import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -54,7 +53,6 @@ class BatchSummary:
     outcomes: Counter[str] = field(default_factory=Counter)
     exits: Counter[str] = field(default_factory=Counter)
     warnings: list[str] = field(default_factory=list)
-    seconds: float = 0.0
 
     @property
     def all_ok(self) -> bool:
@@ -78,7 +76,6 @@ def run_batch(
     done, warnings = ResultsFile(options.results).read()
     todo, skipped = pending(items, done, retry=options.retry)
     summary = BatchSummary(total=len(items), skipped=skipped, warnings=warnings)
-    started = time.monotonic()
     latest = {item.id: done[item.id] for item in items if item.id in done}
     if todo:
         _run(todo, options, summary, latest, progress)
@@ -86,7 +83,6 @@ def run_batch(
         summary.outcomes[record.outcome.value] += 1
         summary.exits[record.exit_name] += 1
     summary.not_started = len(todo) - summary.ran
-    summary.seconds = time.monotonic() - started
     return summary
 
 
